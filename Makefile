@@ -1,0 +1,53 @@
+# The whole setup: `make book` and `make test`. Each creates .venv from requirements.txt when it is
+# missing or stale (requirements.txt or pyproject.toml changed), then does its job.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# torch uses every core by default; keep runs reproducible and the machine responsive
+export OMP_NUM_THREADS ?= 2
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: help venv unit test book book-strict lab bench bench-quick clean clean-book
+
+help:
+	@echo "make book    build the HTML book into _build/html (executes every notebook)"
+	@echo "make test    run every test: helpers, notebooks/book build, browser"
+	@echo "make unit    helper tests only (fast)"
+	@echo "make lab     open the notebooks in JupyterLab"
+	@echo "make bench   run the benchmark (make bench ARGS='--quick --device cuda --out table.md')"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not book and not browser" -q
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html
+	@echo "The book is at _build/html/index.html"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick $(ARGS)
+
+clean-book:
+	rm -rf _build
+
+clean: clean-book
+	rm -rf $(VENV) .pytest_cache

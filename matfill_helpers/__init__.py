@@ -1,0 +1,25 @@
+"""matfill_helpers: the tested helpers behind the matfill book.
+
+Conventions: an image is a float32 tensor of shape (3, H, W) in [0, 1]; a mask is a bool tensor of
+shape (H, W), True = missing; a masked image holds NaN at missing pixels in all three channels.
+
+>>> import matfill_helpers as mh
+>>> sorted(mh.METHODS)[:3]
+['als', 'gd', 'rff']
+"""
+from .device import default_device
+from .factorization import GD_TUNED, METHODS, factorize, reconstruct, register_method
+from .images import SAMPLES, center_crop, load_image, to_hwc
+from .masking import apply_mask, block_mask_image, mask_image, missing_mask, random_mask_image
+from .metrics import metrics
+from .rff import (create_coordinate_map, create_linear_model, create_rff_features,
+                  extract_not_nan_coordinates_pixels, fit_ridge, train)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GD_TUNED", "METHODS", "SAMPLES", "apply_mask", "block_mask_image", "center_crop",
+    "create_coordinate_map", "create_linear_model", "create_rff_features", "default_device",
+    "extract_not_nan_coordinates_pixels", "factorize", "fit_ridge", "load_image", "mask_image",
+    "metrics", "missing_mask", "random_mask_image", "reconstruct", "register_method", "to_hwc", "train",
+]

@@ -1,0 +1,123 @@
+"""Masked alternating least squares (ALS) with a ridge term, batched.
+
+For each matrix ``A[b]`` (NaN = missing) minimise::
+
+    sum over observed (i, j) of (A_ij - w_i . h_j)^2  +  ridge * (||W||^2 + ||H||^2)
+
+With H fixed, each row ``w_i`` solves its own k x k normal equations
+
+    (sum_{j observed in row i} h_j h_j^T + ridge * I) w_i = sum_{j observed in row i} A_ij h_j
+
+and symmetrically for the columns of H. All rows of all matrices are solved at once: the Gram
+matrices come from one matmul per matrix (the mask times the products h_p h_q), then one batched
+Cholesky solve. Sweeps stop when the objective's relative change falls below ``tol``.
+"""
+from __future__ import annotations
+
+import torch
+
+from .gd import init_factors
+
+_CHUNK_FLOATS = 2 ** 25  # at most ~128 MB of Gram matrices at once
+
+
+def row_grams(M, F):
+    """Per-row Gram matrices ``G[b, i] = sum_j M[b, i, j] f_j f_j^T``.
+
+    Parameters
+    ----------
+    M : (batch, m, n) float, 1 = observed
+    F : (batch, k, n), the fixed factor, columns f_j
+
+    Returns
+    -------
+    G : (batch, m, k, k), symmetric
+
+    >>> M = torch.tensor([[[1., 0., 1.]]]); F = torch.arange(6.).view(1, 2, 3)
+    >>> row_grams(M, F)[0, 0].tolist()  # f_0 f_0^T + f_2 f_2^T with f_0 = (0, 3), f_2 = (2, 5)
+    [[4.0, 10.0], [10.0, 34.0]]
+    """
+    B, k, n = F.shape
+    iu, ju = torch.triu_indices(k, k, device=F.device)
+    KR = F[:, iu, :] * F[:, ju, :]  # (B, T, n), T = k (k + 1) / 2 products h_p h_q
+    Gt = M @ KR.transpose(1, 2)  # (B, m, n) @ (B, n, T) -> (B, m, T): one matmul per matrix
+    G = torch.empty(B, M.shape[1], k, k, dtype=F.dtype, device=F.device)
+    G[:, :, iu, ju] = Gt
+    G[:, :, ju, iu] = Gt
+    return G
+
+
+def solve_rows(M, A0, F, ridge):
+    """Solve every row's ridge normal equations at once: returns X of shape (batch, m, k).
+
+    ``M`` (batch, m, n) observed indicator (float), ``A0`` (batch, m, n) with 0 at missing entries,
+    ``F`` (batch, k, n) the fixed factor.
+    """
+    B, m, n = M.shape
+    k = F.shape[1]
+    rhs = A0 @ F.transpose(1, 2)  # (B, m, n) @ (B, n, k) -> (B, m, k)
+    eye = torch.eye(k, dtype=F.dtype, device=F.device)
+    chunk = max(1, _CHUNK_FLOATS // (B * k * k))
+    out = torch.empty(B, m, k, dtype=F.dtype, device=F.device)
+    for s in range(0, m, chunk):  # chunks only bound memory; each is fully batched
+        G = row_grams(M[:, s:s + chunk], F) + ridge * eye  # (B, c, k, k)
+        L = torch.linalg.cholesky(G)
+        out[:, s:s + chunk] = torch.cholesky_solve(rhs[:, s:s + chunk].unsqueeze(-1), L).squeeze(-1)
+    return out
+
+
+def objective(M, A0, W, H, ridge):
+    """Per-matrix ALS objective (batch,): squared observed residual + ridge penalty."""
+    R = (W @ H - A0) * M  # (B, m, n)
+    return R.pow(2).flatten(1).sum(1) + ridge * (W.pow(2).flatten(1).sum(1) + H.pow(2).flatten(1).sum(1))
+
+
+def svd_init(A0, M, k):
+    """Warm start: H from the top-k SVD of the matrix with missing entries set to the observed mean."""
+    mean = (A0 * M).flatten(1).sum(1) / M.flatten(1).sum(1).clamp_min(1)  # (B,)
+    filled = torch.where(M.bool(), A0, mean[:, None, None])
+    _, S, Vh = torch.linalg.svd(filled, full_matrices=False)  # (B, r), (B, r, n)
+    return S[:, :k, None].sqrt() * Vh[:, :k]  # (B, k, n)
+
+
+def factorize_als(A, k, *, generator=None, ridge=1.0, max_sweeps=50, tol=2e-3, init="svd",
+                  init_scale=1.0, H0=None):
+    """Factorize each matrix of ``A`` (batch, m, n), NaN = missing, by masked ALS.
+
+    Parameters
+    ----------
+    A : torch.Tensor of shape (batch, m, n), NaN at missing entries
+    k : int, the rank
+    generator : torch.Generator, used by ``init="random"``
+    ridge : float > 0, the ridge term (keeps every system positive definite, even for a row with no
+        observed entry, and shrinks the noise directions)
+    max_sweeps : int, at most this many (W, H) sweeps
+    tol : float, stop when the objective's relative change is below ``tol`` for every matrix
+    init : ``"svd"`` (top-k SVD of the mean-filled matrix) or ``"random"`` (N(0, init_scale^2))
+    H0 : optional (batch, k, n) warm start (overrides ``init``)
+
+    Returns
+    -------
+    W : (batch, m, k), H : (batch, k, n), history : (n_sweeps, batch) objective after each sweep
+    """
+    B, m, n = A.shape
+    M = (~torch.isnan(A)).to(A.dtype)  # (B, m, n), 1 = observed
+    A0 = torch.nan_to_num(A, nan=0.0)
+    if H0 is not None:
+        H = H0.to(A)
+    elif init == "svd":
+        H = svd_init(A0, M, k)
+    else:
+        _, H = init_factors(B, m, n, k, generator=generator, scale=init_scale, device=A.device)
+        H = H.to(A.dtype)
+    Mt, A0t = M.transpose(1, 2), A0.transpose(1, 2)
+    history = []
+    for _ in range(max_sweeps):
+        W = solve_rows(M, A0, H, ridge)  # (B, m, k)
+        H = solve_rows(Mt, A0t, W.transpose(1, 2), ridge).transpose(1, 2)  # (B, k, n)
+        history.append(objective(M, A0, W, H, ridge))
+        if len(history) > 1:
+            prev, now = history[-2], history[-1]
+            if bool(((prev - now).abs() <= tol * now.abs()).all()):
+                break
+    return W, H, torch.stack(history)
