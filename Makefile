@@ -30,11 +30,14 @@ venv: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not book and not browser" -q
 
+# every test: the helpers (with doctests), then the strict book build (executes every notebook,
+# fails on any cell error or Sphinx warning)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not browser"
+	$(MAKE) book
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --builder html
+	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book is at _build/html/index.html"
 
 lab: $(STAMP)

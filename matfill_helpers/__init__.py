@@ -8,10 +8,13 @@ shape (H, W), True = missing; a masked image holds NaN at missing pixels in all 
 ['als', 'gd', 'rff']
 """
 from .device import default_device
+from .experiment import run_grid
 from .factorization import GD_TUNED, METHODS, factorize, reconstruct, register_method
 from .images import SAMPLES, center_crop, load_image, to_hwc
 from .masking import apply_mask, block_mask_image, mask_image, missing_mask, random_mask_image
 from .metrics import metrics
+from .plotting import (image_to_rgb, plot_image_completion, plot_loss_curves, plot_metric_curves,
+                       show_images)
 from .rff import (create_coordinate_map, create_linear_model, create_rff_features,
                   extract_not_nan_coordinates_pixels, fit_ridge, train)
 
@@ -21,5 +24,6 @@ __all__ = [
     "GD_TUNED", "METHODS", "SAMPLES", "apply_mask", "block_mask_image", "center_crop",
     "create_coordinate_map", "create_linear_model", "create_rff_features", "default_device",
     "extract_not_nan_coordinates_pixels", "factorize", "fit_ridge", "load_image", "mask_image",
-    "metrics", "missing_mask", "random_mask_image", "reconstruct", "register_method", "to_hwc", "train",
+    "image_to_rgb", "metrics", "missing_mask", "plot_image_completion", "plot_loss_curves",
+    "plot_metric_curves", "run_grid", "show_images", "random_mask_image", "reconstruct", "register_method", "to_hwc", "train",
 ]
