@@ -8,9 +8,8 @@ STAMP := $(VENV)/.installed
 # torch uses every core by default; keep runs reproducible and the machine responsive
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
-.PHONY: help venv unit test book book-strict lab bench bench-quick clean clean-book
+.PHONY: help venv unit test book book-strict browser-deps browser lab bench bench-quick clean clean-book
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes every notebook)"
@@ -35,6 +34,19 @@ unit: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not browser"
 	$(MAKE) book
+	$(MAKE) browser
+
+# the built experiment page in headless Chromium (fails, not skips, when the page is missing)
+browser: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -q -m browser
+
+# Debian's Chromium for the browser test (playwright's own browser download is not used)
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		elif command -v sudo >/dev/null; then sudo apt-get update && sudo apt-get install -y chromium; \
+		else echo "Chromium is missing and this user cannot install it: apt-get install chromium" >&2; exit 1; fi; \
+	fi
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going

@@ -83,12 +83,17 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
     return fig
 
 
-def plot_metric_curves(results, *, props, ranks, labels=None, title=None):
+def plot_metric_curves(results, *, props, ranks, labels=None, title=None, scoring="all"):
     """RMSE and PSNR against rank, one line per missing proportion (the seed post's curves).
 
     ``results`` may be one grid (as for :func:`plot_image_completion`) or a dict of grids keyed by a
-    method name, drawn with solid, dashed, dotted ... lines.
+    method name (pass ``labels=True``), drawn with solid, dashed, dotted ... lines. ``scoring`` is
+    ``"all"`` (every pixel) or ``"missing"`` (only the missing pixels: the ``*_missing`` scores).
     """
+    if scoring not in ("all", "missing"):
+        raise ValueError(f"plot_metric_curves: 'scoring' must be 'all' or 'missing'; got {scoring!r}.")
+    suffix = "" if scoring == "all" else "_missing"
+    where = "all pixels" if scoring == "all" else "missing pixels"
     grids = results if labels is not None else {None: results}
     fig, (ax_rmse, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.6))
     styles = ["-", "--", ":", "-."]
@@ -97,10 +102,10 @@ def plot_metric_curves(results, *, props, ranks, labels=None, title=None):
         for c, p in enumerate(props):
             lab = f"{p:.0%} missing" + (f", {name}" if name else "")
             kw = dict(ls=styles[s % len(styles)], color=colors[c % len(colors)], marker="o", label=lab)
-            ax_rmse.plot(ranks, [grid[(p, r)]["rmse"] for r in ranks], **kw)
-            ax_psnr.plot(ranks, [grid[(p, r)]["psnr"] for r in ranks], **kw)
-    ax_rmse.set(xlabel="rank", ylabel="RMSE (all pixels)", title="RMSE (lower is better)")
-    ax_psnr.set(xlabel="rank", ylabel="PSNR (dB, all pixels)", title="PSNR (higher is better)")
+            ax_rmse.plot(ranks, [grid[(p, r)]["rmse" + suffix] for r in ranks], **kw)
+            ax_psnr.plot(ranks, [grid[(p, r)]["psnr" + suffix] for r in ranks], **kw)
+    ax_rmse.set(xlabel="rank", ylabel=f"RMSE ({where})", title="RMSE (lower is better)")
+    ax_psnr.set(xlabel="rank", ylabel=f"PSNR (dB, {where})", title="PSNR (higher is better)")
     ax_psnr.legend(fontsize=8)
     if title:
         fig.suptitle(title)

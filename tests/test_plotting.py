@@ -27,6 +27,9 @@ def test_run_grid_and_completion_plots(small_img):
     assert "rank 8" in fig.axes[1].get_title()
     fig = mh.plot_metric_curves({"als": res, "als again": res}, props=[0.1, 0.5], ranks=[2, 8], labels=True)
     assert len(fig.axes[0].lines) == 4
+    fig = mh.plot_metric_curves(res, props=[0.1, 0.5], ranks=[2, 8], scoring="missing")
+    assert list(fig.axes[1].lines[1].get_ydata()) == [res[(0.5, 2)]["psnr_missing"], res[(0.5, 8)]["psnr_missing"]]
+    assert "missing pixels" in fig.axes[1].get_ylabel()
     fig = mh.show_images([small_img] * 3, ["a", "b", "c"], ncols=2)
     assert len(fig.axes) == 3
     fig = mh.plot_loss_curves({"x": [3.0, 2.0, 1.0]})
