@@ -10,24 +10,38 @@ With H fixed, each row ``w_i`` solves its own k x k normal equations
 
 and symmetrically for the columns of H. All rows of all matrices are solved at once: the Gram
 matrices come from one matmul per matrix (the mask times the products h_p h_q), then one batched
-Cholesky solve. Sweeps stop when the objective's relative change falls below ``tol``.
+Cholesky solve. The start is the top-k SVD of the matrix with its missing entries filled by
+coarse-to-fine averages of their observed neighbours (an image is smooth, so this is a good guess
+and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change falls
+below ``tol``.
 """
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F_
 
 from .gd import init_factors
 
 _CHUNK_FLOATS = 2 ** 25  # at most ~128 MB of Gram matrices at once
 
 
-def row_grams(M, F):
+def products(F):
+    """The products ``f_p * f_q`` (p <= q) of pairs of rows of ``F`` (batch, k, n): (batch, n, T).
+
+    ``T = k (k + 1) / 2``, in the order of ``torch.triu_indices(k, k)``.
+    """
+    iu, ju = torch.triu_indices(F.shape[1], F.shape[1], device=F.device)
+    return (F[:, iu, :] * F[:, ju, :]).transpose(1, 2)  # (B, T, n) -> (B, n, T)
+
+
+def row_grams(M, F, KR=None):
     """Per-row Gram matrices ``G[b, i] = sum_j M[b, i, j] f_j f_j^T``.
 
     Parameters
     ----------
     M : (batch, m, n) float, 1 = observed
     F : (batch, k, n), the fixed factor, columns f_j
+    KR : optional (batch, n, T), ``products(F)`` when already computed (reused across chunks)
 
     Returns
     -------
@@ -39,8 +53,8 @@ def row_grams(M, F):
     """
     B, k, n = F.shape
     iu, ju = torch.triu_indices(k, k, device=F.device)
-    KR = F[:, iu, :] * F[:, ju, :]  # (B, T, n), T = k (k + 1) / 2 products h_p h_q
-    Gt = M @ KR.transpose(1, 2)  # (B, m, n) @ (B, n, T) -> (B, m, T): one matmul per matrix
+    KR = products(F) if KR is None else KR  # (B, n, T), T = k (k + 1) / 2 products h_p h_q
+    Gt = M @ KR  # (B, m, n) @ (B, n, T) -> (B, m, T): one matmul per matrix
     G = torch.empty(B, M.shape[1], k, k, dtype=F.dtype, device=F.device)
     G[:, :, iu, ju] = Gt
     G[:, :, ju, iu] = Gt
@@ -56,12 +70,13 @@ def solve_rows(M, A0, F, ridge):
     B, m, n = M.shape
     k = F.shape[1]
     rhs = A0 @ F.transpose(1, 2)  # (B, m, n) @ (B, n, k) -> (B, m, k)
+    KR = products(F)  # (B, n, T), computed once for every chunk
     eye = torch.eye(k, dtype=F.dtype, device=F.device)
     chunk = max(1, _CHUNK_FLOATS // (B * k * k))
     out = torch.empty(B, m, k, dtype=F.dtype, device=F.device)
     for s in range(0, m, chunk):  # chunks only bound memory; each is fully batched
-        G = row_grams(M[:, s:s + chunk], F) + ridge * eye  # (B, c, k, k)
-        L = torch.linalg.cholesky(G)
+        G = row_grams(M[:, s:s + chunk], F, KR) + ridge * eye  # (B, c, k, k)
+        L, _ = torch.linalg.cholesky_ex(G)  # ridge > 0: positive definite; no error check, no sync
         out[:, s:s + chunk] = torch.cholesky_solve(rhs[:, s:s + chunk].unsqueeze(-1), L).squeeze(-1)
     return out
 
@@ -72,11 +87,34 @@ def objective(M, A0, W, H, ridge):
     return R.pow(2).flatten(1).sum(1) + ridge * (W.pow(2).flatten(1).sum(1) + H.pow(2).flatten(1).sum(1))
 
 
+def pyramid_fill(A0, M):
+    """Fill the missing entries of each matrix with coarse-to-fine averages of the observed ones.
+
+    ``A0`` (batch, m, n) with anything at missing entries, ``M`` (batch, m, n), 1 = observed.
+    Observed entries are kept; a missing entry gets the mean of the observed entries in the
+    smallest 2^l x 2^l block around it that has one (bilinearly blended between levels).
+
+    >>> A0 = torch.tensor([[[1., 0., 3.]]]); M = torch.tensor([[[1., 0., 1.]]])
+    >>> pyramid_fill(A0, M).tolist()
+    [[[1.0, 2.0, 3.0]]]
+    """
+    num, den = A0 * M, M.expand_as(A0)
+    levels = []
+    while min(num.shape[-2:]) > 1:
+        levels.append((num, den))
+        num = F_.avg_pool2d(num[None], 2, ceil_mode=True)[0]  # (B, ceil(m/2), ceil(n/2))
+        den = F_.avg_pool2d(den[None], 2, ceil_mode=True)[0]
+    mean = num.flatten(1).sum(1) / den.flatten(1).sum(1).clamp_min(1e-12)  # (B,)
+    est = torch.where(den > 0, num / den.clamp_min(1e-12), mean[:, None, None])
+    for num, den in reversed(levels):
+        up = F_.interpolate(est[None], size=num.shape[-2:], mode="bilinear", align_corners=False)[0]
+        est = torch.where(den > 0, num / den.clamp_min(1e-12), up)
+    return torch.where(M.bool(), A0, est)
+
+
 def svd_init(A0, M, k):
-    """Warm start: H from the top-k SVD of the matrix with missing entries set to the observed mean."""
-    mean = (A0 * M).flatten(1).sum(1) / M.flatten(1).sum(1).clamp_min(1)  # (B,)
-    filled = torch.where(M.bool(), A0, mean[:, None, None])
-    _, S, Vh = torch.linalg.svd(filled, full_matrices=False)  # (B, r), (B, r, n)
+    """Warm start: H from the top-k SVD of the matrix with missing entries filled by ``pyramid_fill``."""
+    _, S, Vh = torch.linalg.svd(pyramid_fill(A0, M), full_matrices=False)  # (B, r), (B, r, n)
     return S[:, :k, None].sqrt() * Vh[:, :k]  # (B, k, n)
 
 
@@ -93,7 +131,8 @@ def factorize_als(A, k, *, generator=None, ridge=1.0, max_sweeps=50, tol=2e-3, i
         observed entry, and shrinks the noise directions)
     max_sweeps : int, at most this many (W, H) sweeps
     tol : float, stop when the objective's relative change is below ``tol`` for every matrix
-    init : ``"svd"`` (top-k SVD of the mean-filled matrix) or ``"random"`` (N(0, init_scale^2))
+    init : ``"svd"`` (top-k SVD of the matrix filled by :func:`pyramid_fill`) or ``"random"``
+        (N(0, init_scale^2))
     H0 : optional (batch, k, n) warm start (overrides ``init``)
 
     Returns

@@ -1,4 +1,4 @@
-"""The seed post's experiment: reconstruct one image over a grid of missing proportions x ranks."""
+"""The blog post's experiment: reconstruct one image over a grid of missing proportions x ranks."""
 from __future__ import annotations
 
 import time

@@ -19,7 +19,7 @@ _ALS_OPTIONS = {"ridge", "max_sweeps", "tol", "init", "init_scale", "H0"}
 _OPTIONS = {"gd": _GD_OPTIONS, "als": _ALS_OPTIONS}
 
 #: Tuned GD options: small init, the ALS objective (squared error + ridge), early stopping.
-#: The defaults of ``method="gd"`` stay the seed post's.
+#: The defaults of ``method="gd"`` stay the blog post's.
 GD_TUNED = {"init_scale": 0.1, "ridge": 1.0, "loss": "sse", "lr": 0.02, "steps": 1000, "tol": 1e-4}
 
 
@@ -49,7 +49,7 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     ----------
     A : torch.Tensor of shape (m, n), float, NaN = missing (at least one observed entry)
     k : int in [1, min(m, n)]
-    method : ``"gd"`` (Adam; defaults are the seed post's: lr 0.01, 1000 steps, N(0, 1) init,
+    method : ``"gd"`` (Adam; defaults are the blog post's: lr 0.01, 1000 steps, N(0, 1) init,
         norm loss) or ``"als"`` (masked alternating least squares with a ridge term)
     generator : torch.Generator, int or None
     **options : passed to :func:`~matfill_helpers.gd.factorize_gd` (``lr, steps, init_scale, ridge,
@@ -128,12 +128,12 @@ def reconstruct(masked_img, *, rank=None, method="als", generator=None, device=N
     ----------
     masked_img : torch.Tensor of shape (3, H, W), float32 in [0, 1], NaN at missing pixels
     rank : int in [1, min(H, W)]; required by the low-rank methods, ignored by ``"rff"``
-    method : str, one of ``mh.METHODS``; ``"gd"`` with no options is the seed post's method exactly
+    method : str, one of ``mh.METHODS``; ``"gd"`` with no options is the blog post's method exactly
     generator : torch.Generator, int or None
     device : torch.device or str, optional
         Where to compute (default: the input's device). The result comes back on the input's device.
     keep_observed : bool
-        Copy the observed pixels back into the result (default False, as the seed post).
+        Copy the observed pixels back into the result (default False, as the blog post).
     **options : the method's own options (see :func:`factorize`)
 
     Returns

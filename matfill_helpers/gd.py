@@ -1,7 +1,7 @@
-"""Matrix factorization by gradient descent (Adam), the seed post's method, batched.
+"""Matrix factorization by gradient descent (Adam), the blog post's method, batched.
 
 Minimise, for each matrix ``A[b]`` of a batch, ``loss(W[b] @ H[b] - A[b] on observed entries)``
-(+ an optional ridge term) with Adam. The defaults are the seed post's: N(0, 1) init, Adam with
+(+ an optional ridge term) with Adam. The defaults are the blog post's: N(0, 1) init, Adam with
 lr 0.01, 1000 steps, loss = Frobenius norm of the difference on observed entries. The matrices of a
 batch have separate parameters, so the batch gives exactly the updates of separate runs.
 """
@@ -36,10 +36,10 @@ def factorize_gd(A, k, *, generator, lr=0.01, steps=1000, init_scale=1.0, ridge=
     A : torch.Tensor of shape (batch, m, n), float, NaN at missing entries
     k : int, the rank
     generator : torch.Generator
-    lr, steps : Adam's learning rate and the maximum number of steps (seed post: 0.01, 1000)
-    init_scale : float, standard deviation of the initial factors (seed post: 1.0)
-    ridge : float, adds ``ridge * (||W||^2 + ||H||^2)`` per matrix (seed post: 0)
-    loss : ``"norm"`` (seed post: ``||R||``), ``"sse"`` (sum of squared observed residuals: with
+    lr, steps : Adam's learning rate and the maximum number of steps (blog post: 0.01, 1000)
+    init_scale : float, standard deviation of the initial factors (blog post: 1.0)
+    ridge : float, adds ``ridge * (||W||^2 + ||H||^2)`` per matrix (blog post: 0)
+    loss : ``"norm"`` (blog post: ``||R||``), ``"sse"`` (sum of squared observed residuals: with
         ``ridge`` this is the ALS objective) or ``"mse"`` (their mean)
     tol : float or None
         Early stopping: stop when, over the last ``check_every`` steps, every matrix's loss fell by

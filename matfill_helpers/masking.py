@@ -26,7 +26,7 @@ def apply_mask(img, mask):
 
 
 def mask_image(img, prop, *, generator=None):
-    """Hide each pixel independently with probability ``prop`` (the seed post's masking).
+    """Hide each pixel independently with probability ``prop`` (the blog post's masking).
 
     Parameters
     ----------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,24 +36,27 @@ def show_images(images, titles=None, *, ncols=None, size=3.0, suptitle=None, mis
     n = len(images)
     ncols = ncols or n
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    if titles is not None:  # wrap long titles to the width of one image so neighbours never collide
+        titles = [textwrap.fill(str(t), width=max(8, int(size * 9)), break_on_hyphens=False) for t in titles]
+    title_lines = max((t.count("\n") + 1 for t in titles if t), default=0) if titles else 0
+    # each row gets room for its images and their titles; constrained layout keeps rows apart
+    height = nrows * (size + 0.2 * title_lines) + (0.4 if suptitle else 0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, height), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.remove()
     for i, (ax, img) in enumerate(zip(axes.flat, images)):
         ax.imshow(image_to_rgb(img, missing_color=missing_color), interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        if titles is not None:
+        if titles is not None and titles[i]:
             ax.set_title(titles[i], fontsize=10)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
 def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
-    """The seed post's grid: one row per missing proportion, one column per rank.
+    """The blog post's grid: one row per missing proportion, one column per rank.
 
     Parameters
     ----------
@@ -84,7 +88,7 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
 
 
 def plot_metric_curves(results, *, props, ranks, labels=None, title=None, scoring="all"):
-    """RMSE and PSNR against rank, one line per missing proportion (the seed post's curves).
+    """RMSE and PSNR against rank, one line per missing proportion (the blog post's curves).
 
     ``results`` may be one grid (as for :func:`plot_image_completion`) or a dict of grids keyed by a
     method name (pass ``labels=True``), drawn with solid, dashed, dotted ... lines. ``scoring`` is

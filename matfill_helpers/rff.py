@@ -1,11 +1,11 @@
-"""Random Fourier features of pixel coordinates: the seed post's baseline, vectorised.
+"""Random Fourier features of pixel coordinates: the blog post's baseline, vectorised.
 
 A pixel's colour is modelled as a linear function of random Fourier features of its (row, col)
 coordinates, ``z(x) = sqrt(2 / D) cos(x @ Omega + b)`` with ``Omega ~ N(0, 1 / sigma^2)``
 (scikit-learn's ``RBFSampler`` with ``gamma = 1 / (2 sigma^2)``), which approximates an RBF kernel
 of width ``sigma`` pixels (Rahimi and Recht 2007; Tancik et al. 2020).
 
-Coordinates are ``[row, col]`` pairs in row-major order. The seed post's loop indexed
+Coordinates are ``[row, col]`` pairs in row-major order. The blog post's loop indexed
 ``image[:, x, y]`` with ``x`` running over the *width*, which swaps rows and columns and fails on
 non-square images; here rows and columns are always right.
 """
@@ -91,7 +91,7 @@ def create_linear_model(input_dim, output_dim, *, generator=None, device=None):
 
 
 def train(coords, pixels, model, *, learning_rate=0.01, epochs=1000, threshold=1e-6, verbose=False):
-    """Fit ``model(coords) ~ pixels`` by Adam on the MSE, the seed post's loop and early stopping.
+    """Fit ``model(coords) ~ pixels`` by Adam on the MSE, the blog post's loop and early stopping.
 
     Stops when the loss changes by less than ``threshold`` between two epochs. Returns the list of
     losses, one per epoch run.

@@ -26,7 +26,7 @@ def test_gd_with_sane_settings_recovers_rank2_matrix(rank2):
 
 
 def blog_factorize(A, k, generator, steps=1000):
-    """The seed post's factorize, with its two randn calls given a generator."""
+    """The blog post's factorize, with its two randn calls given a generator."""
     W = torch.randn(A.shape[0], k, generator=generator).requires_grad_()
     H = torch.randn(k, A.shape[1], generator=generator).requires_grad_()
     optimizer = torch.optim.Adam([W, H], lr=0.01)

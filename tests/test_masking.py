@@ -32,7 +32,7 @@ def test_mask_image_same_seed_same_mask_and_generator_object(small_img):
 
 
 def test_mask_image_matches_seed_post_semantics(small_img):
-    # the seed post: mask = torch.rand(img.shape[1:]) < prop
+    # the blog post: mask = torch.rand(img.shape[1:]) < prop
     _, mask = mh.mask_image(small_img, 0.25, generator=3)
     expected = torch.rand(small_img.shape[1:], generator=torch.Generator().manual_seed(3)) < 0.25
     assert torch.equal(mask, expected)

@@ -34,3 +34,22 @@ def test_run_grid_and_completion_plots(small_img):
     assert len(fig.axes) == 3
     fig = mh.plot_loss_curves({"x": [3.0, 2.0, 1.0]})
     assert len(fig.axes[0].lines) == 1
+
+
+def test_show_images_titles_never_overlap_images_or_each_other(small_img):
+    titles = ["a title long enough to need two lines", "biharmonic (scikit-image)", "c", "second row, also long"]
+    fig = mh.show_images([small_img] * 4, titles, ncols=3, size=2.0, suptitle="grid")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes = fig.axes
+    title_boxes = [ax.title.get_window_extent(renderer) for ax in axes]
+    image_boxes = [ax.get_window_extent(renderer) for ax in axes]
+    for i, tb in enumerate(title_boxes):
+        for j, ib in enumerate(image_boxes):
+            assert not tb.overlaps(ib), (titles[i], j)
+        for j, other in enumerate(title_boxes):
+            if i != j:
+                assert not tb.overlaps(other), (titles[i], titles[j])
+    # long titles are wrapped, not cut
+    assert axes[0].get_title().replace("\n", " ") == titles[0]
+    assert "\n" in axes[0].get_title()

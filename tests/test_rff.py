@@ -7,7 +7,7 @@ import matfill_helpers as mh
 
 
 def blog_loop_fixed(image):
-    """The seed post's loop with its axis fix: rows over the height, columns over the width.
+    """The blog post's loop with its axis fix: rows over the height, columns over the width.
 
     The post wrote ``for y in range(height): for x in range(width): image[0][x][y]``, which indexes
     rows with a column counter: on a non-square image it raises IndexError or skips pixels.

@@ -1,0 +1,210 @@
+"""Every method side by side: the same images, the same masks, one process, one table.
+
+``standard_methods`` lists the methods compared in the book (the blog post's gradient descent with
+its exact defaults, tuned gradient descent, ALS, random Fourier features with Adam and in closed
+form, clustered patch models, and scikit-image's biharmonic inpainting as the classical baseline);
+``run_methods`` reconstructs every (image, mask) case with every method, scores it and times it;
+``markdown_table`` prints the rows. ``benchmarks/run.py`` is the command-line front end.
+
+Timing: one untimed warm-up call per method (on a small crop, to pay one-time costs such as
+library initialisation), then ``repeats`` timed calls per case, reporting the median. A method whose
+first timed call on a case exceeds ``long_call`` seconds is timed once on that case (the reference
+method is always timed ``repeats`` times). On CUDA every call is followed by a synchronisation.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from ._validation import _fail, check_int, check_positive
+from .factorization import GD_TUNED, reconstruct
+from .masking import mask_image
+from .metrics import metrics
+
+#: The reference every time is compared with: the blog post's method with its exact defaults.
+REFERENCE = "GD (blog)"
+
+
+def biharmonic(masked_img):
+    """scikit-image's ``inpaint_biharmonic`` (``channel_axis=-1``) on a (3, H, W) masked image.
+
+    The classical baseline: runs on the CPU with NumPy; the result comes back on the input's device.
+
+    >>> import torch
+    >>> masked = torch.full((3, 4, 4), 0.5); masked[:, 1, 2] = float("nan")
+    >>> round(biharmonic(masked)[0, 1, 2].item(), 3)
+    0.5
+    """
+    from skimage.restoration import inpaint_biharmonic
+
+    mask = torch.isnan(masked_img).any(0).cpu().numpy()  # (H, W)
+    hwc = torch.nan_to_num(masked_img, nan=0.0).permute(1, 2, 0).cpu().numpy()  # (H, W, 3)
+    out = inpaint_biharmonic(hwc, mask, channel_axis=-1)
+    return torch.from_numpy(out.copy()).permute(2, 0, 1).float().clamp(0, 1).to(masked_img.device)
+
+
+def standard_methods(*, rank=50):
+    """The compared methods: name -> ``(options, fn)`` with ``fn(masked, generator, device) -> recon``.
+
+    ``options`` describes the settings for the table. Every low-rank method gets ``rank``.
+
+    >>> list(standard_methods())[:3]
+    ['GD (blog)', 'GD (tuned)', 'ALS']
+    """
+    rank = check_int(rank, func="standard_methods", name="rank", low=1)
+
+    def rec(method, **options):
+        def fn(masked, generator, device):
+            return reconstruct(masked, rank=rank, method=method, generator=generator, device=device, **options)
+        return fn
+
+    return {
+        REFERENCE: (f"rank {rank}; blog post's defaults", rec("gd")),
+        "GD (tuned)": (f"rank {rank}; mh.GD_TUNED", rec("gd", **GD_TUNED)),
+        "ALS": (f"rank {rank}; defaults", rec("als")),
+        "RFF (Adam)": ("solver=adam (blog post's)", rec("rff", solver="adam")),
+        "RFF (ridge)": ("solver=ridge", rec("rff", solver="ridge")),
+        "patches": (f"rank {rank}; defaults", rec("patches")),
+        "biharmonic": ("scikit-image, channel_axis=-1", lambda masked, generator, device: biharmonic(masked)),
+    }
+
+
+def make_cases(images, props, *, seed=0):
+    """(image name, prop, image, masked, mask) for every image and proportion; masks from ``seed``.
+
+    Each mask is ``mask_image(img, prop, generator=seed)``, as a reader would draw it.
+
+    >>> from matfill_helpers import load_image
+    >>> [(name, p) for name, p, *_ in make_cases({"china": load_image("china", size=16)}, [0.1, 0.4])]
+    [('china', 0.1), ('china', 0.4)]
+    """
+    cases = []
+    for name, img in images.items():
+        for p in props:
+            masked, mask = mask_image(img, p, generator=seed)
+            cases.append((name, float(p), img, masked, mask))
+    return cases
+
+
+def _sync(device):
+    if device is not None and torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_call(fn, masked, *, seed=0, device=None):
+    """Run ``fn(masked, generator, device)`` once: returns ``(recon on the CPU, seconds)``."""
+    g = torch.Generator().manual_seed(seed)
+    _sync(device)
+    t0 = time.perf_counter()
+    recon = fn(masked, g, device)
+    _sync(device)
+    return recon.cpu(), time.perf_counter() - t0
+
+
+def run_methods(cases, methods, *, repeats=3, seed=0, device=None, long_call=10.0, warmup=64,
+                reference=REFERENCE, keep=False, progress=None):
+    """Reconstruct every case with every method; score and time each.
+
+    Parameters
+    ----------
+    cases : list of ``(image name, prop, img, masked, mask)`` (see :func:`make_cases`)
+    methods : dict name -> ``(options, fn)`` (see :func:`standard_methods`)
+    repeats : int >= 1, timed calls per case (the median is reported)
+    seed : int, the generator seed of every call (so repeats compute the same thing)
+    device : where the methods compute (``None``: the CPU)
+    long_call : float, a case whose first timed call takes longer is timed once (not the reference)
+    warmup : int, one untimed call per method on the top-left ``warmup`` x ``warmup`` crop of the
+        first case first (at least the rank of the low-rank methods); 0 skips the warm-up
+    keep : bool, also return each reconstruction (on the CPU) as ``row["recon"]``
+    progress : callable(str) or None, told about each finished row
+
+    Returns
+    -------
+    rows : list of dict with keys ``method, options, image, prop, psnr, psnr_missing, seconds,
+        runs, speedup`` (``speedup`` = the reference's seconds on the case / this method's; None
+        when the reference was not run), and ``recon`` if ``keep``
+
+    Examples
+    --------
+    >>> from matfill_helpers import load_image
+    >>> cases = make_cases({"china": load_image("china", size=24)}, [0.3])
+    >>> methods = {k: v for k, v in standard_methods(rank=5).items() if k in ("ALS", "biharmonic")}
+    >>> rows = run_methods(cases, methods, repeats=1, warmup=0)
+    >>> [(r["method"], r["runs"], r["psnr_missing"] > 10) for r in rows]
+    [('ALS', 1, True), ('biharmonic', 1, True)]
+    """
+    repeats = check_int(repeats, func="run_methods", name="repeats", low=1)
+    long_call = check_positive(long_call, func="run_methods", name="long_call")
+    if not methods:
+        _fail("run_methods", "methods", "a non-empty dict name -> (options, fn)", "an empty one")
+    warmup = check_int(warmup, func="run_methods", name="warmup", low=0)
+    if warmup and cases:
+        small = cases[0][3][:, :warmup, :warmup].clone()
+        if not bool(torch.isnan(small).all()):
+            for _, fn in methods.values():
+                time_call(fn, small.to(device) if device is not None else small, seed=seed, device=device)
+    rows = []
+    for name, p, img, masked, mask in cases:
+        work = masked.to(device) if device is not None else masked
+        for method, (options, fn) in methods.items():
+            recon, first = time_call(fn, work, seed=seed, device=device)
+            times = [first]
+            if first <= long_call or method == reference:
+                times += [time_call(fn, work, seed=seed, device=device)[1] for _ in range(repeats - 1)]
+            psnr = metrics(img, recon)[1]
+            psnr_missing = metrics(img, recon, mask=mask)[1] if bool(mask.any()) else float("inf")
+            rows.append(dict(method=method, options=options, image=name, prop=p, psnr=psnr,
+                             psnr_missing=psnr_missing, seconds=statistics.median(times), runs=len(times),
+                             speedup=None))
+            if keep:
+                rows[-1]["recon"] = recon
+            if progress is not None:
+                r = rows[-1]
+                progress(f"{method:12s} {name:8s} {round(100 * p):3d} %  {r['psnr_missing']:6.2f} dB missing  "
+                         f"{r['seconds']:8.3f} s (n={r['runs']})")
+    for r in rows:
+        ref = [q for q in rows if q["method"] == reference and q["image"] == r["image"] and q["prop"] == r["prop"]]
+        if ref:
+            r["speedup"] = ref[0]["seconds"] / r["seconds"]
+    return rows
+
+
+def _cells(rows):
+    head = ["method", "image", "missing", "rank / options", "PSNR all (dB)", "PSNR missing (dB)", "time (s)",
+            "runs", f"speed-up vs {REFERENCE}"]
+    body = [[r["method"], r["image"], f"{round(100 * r['prop'])} %", r["options"], f"{r['psnr']:.2f}",
+             f"{r['psnr_missing']:.2f}", f"{r['seconds']:.3f}", str(r["runs"]),
+             "" if r["speedup"] is None else f"{r['speedup']:.1f}x"] for r in rows]
+    return head, body
+
+
+def markdown_table(rows):
+    """The rows of :func:`run_methods` as a markdown table (one line per method, image and proportion).
+
+    >>> table = markdown_table([dict(method="ALS", options="rank 5", image="china", prop=0.4, psnr=22.0,
+    ...                                psnr_missing=20.0, seconds=0.5, runs=3, speedup=16.0)])
+    >>> print(table.splitlines()[0][:45]); print(table.splitlines()[2])
+    | method | image | missing | rank / options |
+    | ALS | china | 40 % | rank 5 | 22.00 | 20.00 | 0.500 | 3 | 16.0x |
+    """
+    head, body = _cells(rows)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines)
+
+
+def html_table(rows):
+    """The same table as :func:`markdown_table`, as HTML (for notebooks and the HTML book).
+
+    >>> table = html_table([])
+    >>> table.splitlines()[0], table.count("<th>")
+    ('<table>', 9)
+    """
+    from html import escape
+
+    head, body = _cells(rows)
+    out = ["<table>", "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead>", "<tbody>"]
+    out += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>" for cells in body]
+    return "\n".join(out + ["</tbody>", "</table>"])

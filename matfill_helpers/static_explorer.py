@@ -1,0 +1,347 @@
+"""A kernel-free explorer: reconstructions precomputed on a grid, two HTML sliders to browse them.
+
+The page needs no kernel, no network and no library: the images are embedded as base64 data URIs,
+the scores as JSON, and a few lines of inline JavaScript swap them when a slider (a plain
+``<input type="range">``) moves. It works from ``file://``, in the published book and in a
+notebook. Every element id starts with the explorer's own ``uid``, so several explorers can share
+one page.
+
+One setting (image, missing proportion, rank, method, seed) is computed by :func:`explore_setting`,
+the same function the live explorer (:mod:`matfill_helpers.widgets`) calls, so both show the same
+numbers for the same setting.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import math
+import time
+
+import numpy as np
+
+from ._validation import _describe, _fail, check_choice, check_image, check_int, check_prop
+from .factorization import reconstruct
+from .masking import mask_image
+from .metrics import metrics
+from .plotting import image_to_rgb
+
+_FORMATS = {"png": "PNG", "jpeg": "JPEG"}
+_COUNTER = itertools.count()
+
+
+def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
+    """Mask ``img`` with seed ``seed``, reconstruct it and score it: one explorer setting.
+
+    The mask is drawn from ``seed`` and the reconstruction from a second generator seeded with
+    ``seed``, so a setting gives the same result whatever was computed before it.
+
+    Parameters
+    ----------
+    img : torch.Tensor of shape (3, H, W), float32 in [0, 1]
+    prop : float in [0, 1), the probability that a pixel is missing
+    rank : int, passed to :func:`~matfill_helpers.reconstruct` (ignored by rank-free methods)
+    method : str, one of ``mh.METHODS``
+    seed : int >= 0
+    **options : the method's options
+
+    Returns
+    -------
+    dict with ``masked`` (3, H, W) (NaN at missing pixels), ``mask`` (H, W) bool, ``recon`` (3, H, W),
+    ``rmse``, ``psnr`` (all pixels), ``rmse_missing``, ``psnr_missing`` (missing pixels only; NaN
+    when no pixel is missing) and ``seconds`` (the reconstruction's wall time)
+
+    Examples
+    --------
+    >>> from matfill_helpers import load_image
+    >>> out = explore_setting(load_image("china", size=32), prop=0.3, rank=4, seed=0)
+    >>> out["recon"].shape, out["psnr"] > out["psnr_missing"]
+    (torch.Size([3, 32, 32]), True)
+    """
+    prop = check_prop(prop, func="explore_setting")
+    if prop >= 1.0:
+        _fail("explore_setting", "prop", "a float in [0, 1) (at least one pixel must stay observed)", repr(prop))
+    seed = check_int(seed, func="explore_setting", name="seed", low=0)
+    masked, mask = mask_image(img, prop, generator=seed)
+    t0 = time.perf_counter()
+    recon = reconstruct(masked, rank=rank, method=method, generator=seed, **options)
+    seconds = time.perf_counter() - t0
+    rmse, psnr = metrics(img, recon)
+    rmse_m, psnr_m = metrics(img, recon, mask=mask) if bool(mask.any()) else (math.nan, math.nan)
+    return dict(masked=masked, mask=mask, recon=recon, rmse=rmse, psnr=psnr, rmse_missing=rmse_m,
+                psnr_missing=psnr_m, seconds=seconds)
+
+
+def encode_image(img, *, fmt="png", quality=90, scale=1):
+    """Encode a (3, H, W) image as PNG or JPEG bytes (NaN pixels in magenta).
+
+    Parameters
+    ----------
+    img : torch.Tensor of shape (3, H, W), values in [0, 1], NaN = missing
+    fmt : ``"png"`` (lossless) or ``"jpeg"`` (smaller)
+    quality : int in [1, 95], JPEG quality
+    scale : int >= 1, enlarge each pixel to ``scale`` x ``scale`` (nearest neighbour)
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import torch
+    >>> encode_image(torch.zeros(3, 4, 4))[:4]
+    b'\\x89PNG'
+    """
+    from PIL import Image
+
+    check_image(img, func="encode_image", allow_nan=True)
+    check_choice(fmt, set(_FORMATS), func="encode_image", name="fmt")
+    quality = check_int(quality, func="encode_image", name="quality", low=1, high=95)
+    scale = check_int(scale, func="encode_image", name="scale", low=1, high=32)
+    arr = np.round(image_to_rgb(img) * 255).astype(np.uint8)  # (H, W, 3)
+    if scale > 1:
+        arr = arr.repeat(scale, axis=0).repeat(scale, axis=1)  # (H * scale, W * scale, 3)
+    buf = io.BytesIO()
+    kw = {"quality": quality} if fmt == "jpeg" else {}
+    Image.fromarray(arr).save(buf, format=_FORMATS[fmt], **kw)
+    return buf.getvalue()
+
+
+def data_uri(img, *, fmt="png", quality=90):
+    """A (3, H, W) image as a ``data:image/...;base64,...`` URI for an ``<img src>``.
+
+    >>> import torch
+    >>> data_uri(torch.ones(3, 2, 2))[:22]
+    'data:image/png;base64,'
+    """
+    raw = encode_image(img, fmt=fmt, quality=quality)
+    return f"data:image/{fmt};base64," + base64.b64encode(raw).decode("ascii")
+
+
+def _num(x, digits):
+    """A JSON-safe rounded float (None for NaN or inf)."""
+    x = float(x)
+    return round(x, digits) if math.isfinite(x) else None
+
+
+def _check_grid(values, *, name, kind):
+    if not isinstance(values, (list, tuple)) or not values:
+        _fail("StaticExplorer", name, f"a non-empty list of {kind}", _describe(values), exc=TypeError)
+    if len(set(values)) != len(values):
+        _fail("StaticExplorer", name, "a list without repeated values", repr(list(values)))
+    return list(values)
+
+
+class StaticExplorer:
+    """A kernel-free explorer of precomputed reconstructions: two sliders (rank, missing proportion).
+
+    Parameters
+    ----------
+    img : torch.Tensor of shape (3, H, W), float32 in [0, 1], the original image
+    results : dict mapping ``(prop, rank)`` to a dict with ``recon`` (3, H, W), ``mask`` (H, W),
+        ``rmse``, ``psnr`` and optionally ``rmse_missing``, ``psnr_missing`` (the format of
+        :func:`~matfill_helpers.run_grid` and of :func:`explore_setting`)
+    props, ranks : the slider values, each a non-empty list; every ``(prop, rank)`` must be in ``results``
+    prop, rank : the setting shown first (default: the middle of each list)
+    title : str, optional, shown above the sliders
+    fmt : ``"png"`` or ``"jpeg"`` for the original and the reconstructions (masked images are always PNG,
+        so the missing pixels stay exact)
+    quality : int, JPEG quality
+    display_px : int, the width at which each image is shown (pixels are enlarged without smoothing)
+
+    Attributes
+    ----------
+    uid : str, the prefix of every element id (``uid``, ``uid-rank``, ``uid-prop``, ``uid-recon``, ...)
+    data : dict, the JSON embedded in the page: ``ranks``, ``props``, ``original``, ``masked[i]``,
+        ``recon[i][j]``, ``rmse[i][j]``, ``psnr[i][j]``, ``rmse_missing[i][j]``, ``psnr_missing[i][j]``
+        (``i`` indexes ``props``, ``j`` indexes ``ranks``; scores rounded to 4 and 2 decimals)
+    html : str, the HTML fragment
+
+    Examples
+    --------
+    >>> from matfill_helpers import load_image, run_grid
+    >>> img = load_image("china", size=16)
+    >>> res = run_grid(img, props=[0.2, 0.5], ranks=[2, 4], generator=0)
+    >>> ex = StaticExplorer(img, res, props=[0.2, 0.5], ranks=[2, 4])
+    >>> len(ex.data["recon"]), len(ex.data["recon"][0]), 'type="range"' in ex.html
+    (2, 2, True)
+    """
+
+    def __init__(self, img, results, *, props, ranks, prop=None, rank=None, title=None, fmt="png", quality=90,
+                 display_px=192):
+        check_image(img, func="StaticExplorer")
+        props = _check_grid(props, name="props", kind="floats in [0, 1]")
+        ranks = _check_grid(ranks, name="ranks", kind="ints")
+        for p in props:
+            check_prop(p, func="StaticExplorer", name="props")
+        for r in ranks:
+            check_int(r, func="StaticExplorer", name="ranks", low=1)
+        if not isinstance(results, dict):
+            _fail("StaticExplorer", "results", "a dict mapping (prop, rank) to a result dict", _describe(results),
+                  exc=TypeError)
+        missing = [(p, r) for p in props for r in ranks if (p, r) not in results]
+        if missing:
+            _fail("StaticExplorer", "results", "a result for every (prop, rank) of the grid",
+                  f"no entry for {missing[0]!r}")
+        check_choice(fmt, set(_FORMATS), func="StaticExplorer", name="fmt")
+        self.display_px = check_int(display_px, func="StaticExplorer", name="display_px", low=16, high=2048)
+        if title is not None and not isinstance(title, str):
+            _fail("StaticExplorer", "title", "a str or None", _describe(title), exc=TypeError)
+        i0 = props.index(prop) if prop in props else len(props) // 2
+        j0 = ranks.index(rank) if rank in ranks else len(ranks) // 2
+        self.props, self.ranks, self.title, self.start = props, ranks, title, (i0, j0)
+
+        def grid(key, digits):
+            return [[_num(results[(p, r)].get(key, math.nan), digits) for r in ranks] for p in props]
+
+        from .masking import apply_mask
+
+        self.data = {
+            "ranks": [int(r) for r in ranks],
+            "props": [float(p) for p in props],
+            "original": data_uri(img, fmt=fmt, quality=quality),
+            "masked": [data_uri(apply_mask(img, results[(p, ranks[0])]["mask"].cpu()), fmt="png") for p in props],
+            "recon": [[data_uri(results[(p, r)]["recon"], fmt=fmt, quality=quality) for r in ranks]
+                      for p in props],
+            "rmse": grid("rmse", 4), "psnr": grid("psnr", 2),
+            "rmse_missing": grid("rmse_missing", 4), "psnr_missing": grid("psnr_missing", 2),
+        }
+        payload = json.dumps(self.data, separators=(",", ":"))
+        digest = hashlib.sha1(payload.encode()).hexdigest()[:8]
+        self.uid = f"mfx-{digest}-{next(_COUNTER)}"
+        self.html = _render(self, payload)
+
+    def _repr_html_(self):
+        return self.html
+
+    def __repr__(self):
+        return (f"StaticExplorer(props={self.props}, ranks={self.ranks}, uid={self.uid!r}, "
+                f"{len(self.html)} bytes of HTML)")
+
+    def save(self, path):
+        """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
+        title = html.escape(self.title or "matfill explorer")
+        page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+                f"<body>\n{self.html}\n</body></html>\n")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        return path
+
+
+def _fmt(x, digits, suffix=""):
+    return "n/a" if x is None else f"{x:.{digits}f}{suffix}"
+
+
+# The slider script: looks its elements up by id (uid-...), reads the JSON and swaps images and scores.
+# It marks the explorer data-ready="true" once wired up, and reports its own failures as "matfill explorer".
+_SCRIPT = """
+(function () {
+  var uid = "%(uid)s", data = null;
+  function el(name) { return document.getElementById(uid + "-" + name); }
+  function report(err) { console.error("matfill explorer " + uid + ": " + err); }
+  function fmt(x, digits, suffix) { return x === null ? "n/a" : x.toFixed(digits) + (suffix || ""); }
+  function show() {
+    try {
+      var i = parseInt(el("prop").value, 10), j = parseInt(el("rank").value, 10);
+      el("prop-value").textContent = Math.round(100 * data.props[i]) + "%%";
+      el("rank-value").textContent = String(data.ranks[j]);
+      el("masked").src = data.masked[i];
+      el("recon").src = data.recon[i][j];
+      el("rmse").textContent = fmt(data.rmse[i][j], 4);
+      el("psnr").textContent = fmt(data.psnr[i][j], 2, " dB");
+      el("rmse-missing").textContent = fmt(data.rmse_missing[i][j], 4);
+      el("psnr-missing").textContent = fmt(data.psnr_missing[i][j], 2, " dB");
+      document.getElementById(uid).setAttribute("data-setting", i + "," + j);
+    } catch (err) { report(err); }
+  }
+  try {
+    data = JSON.parse(el("data").textContent);
+    ["prop", "rank"].forEach(function (name) {
+      el(name).addEventListener("input", show);
+      el(name).addEventListener("change", show);
+    });
+    show();
+    document.getElementById(uid).setAttribute("data-ready", "true");
+  } catch (err) { report(err); }
+})();
+"""
+
+_STYLE = """
+#%(uid)s { font-family: inherit; margin: 0.5em 0 1em 0; }
+#%(uid)s .mfx-controls { display: flex; flex-wrap: wrap; gap: 0.4em 2em; align-items: center; margin: 0.4em 0; }
+#%(uid)s .mfx-controls label { min-width: 9em; }
+#%(uid)s .mfx-controls input[type=range] { width: 12em; vertical-align: middle; }
+#%(uid)s .mfx-images { display: flex; flex-wrap: wrap; gap: 0.6em; }
+#%(uid)s figure { margin: 0; text-align: center; }
+#%(uid)s figure img { width: %(px)dpx; max-width: 100%%; height: auto; image-rendering: pixelated; }
+#%(uid)s figcaption { font-size: 0.85em; }
+#%(uid)s .mfx-scores { margin-top: 0.4em; font-variant-numeric: tabular-nums; }
+"""
+
+
+def _render(ex, payload):
+    uid, (i, j) = ex.uid, ex.start
+    d = ex.data
+    esc = html.escape
+    title = f'<div class="mfx-title"><strong>{esc(ex.title)}</strong></div>' if ex.title else ""
+    safe = payload.replace("</", "<\\/")  # keep the JSON from closing its <script>
+    px = ex.display_px
+    percent = f"{math.floor(100 * d['props'][i] + 0.5)}%"  # as the script's Math.round
+
+    def slider(name, label, n, k, text):
+        return (f'<label for="{uid}-{name}">{label}: <output id="{uid}-{name}-value">{text}</output></label>'
+                f'<input type="range" id="{uid}-{name}" name="{name}" min="0" max="{n - 1}" step="1" '
+                f'value="{k}" aria-label="{label}">')
+
+    def figure(name, caption, src):
+        return (f'<figure><img id="{uid}-{name}" src="{src}" alt="{caption}" width="{px}">'
+                f"<figcaption>{caption}</figcaption></figure>")
+
+    return (
+        f'<div class="matfill-explorer" id="{uid}" data-setting="{i},{j}">'
+        f"<style>{_STYLE % {'uid': uid, 'px': px}}</style>{title}"
+        f'<div class="mfx-controls">'
+        f'<span>{slider("rank", "rank", len(d["ranks"]), j, d["ranks"][j])}</span>'
+        f'<span>{slider("prop", "missing", len(d["props"]), i, percent)}</span>'
+        f"</div>"
+        f'<div class="mfx-images">{figure("original", "original", d["original"])}'
+        f'{figure("masked", "masked (missing in magenta)", d["masked"][i])}'
+        f'{figure("recon", "reconstruction", d["recon"][i][j])}</div>'
+        f'<div class="mfx-scores">All pixels: RMSE <span id="{uid}-rmse">{_fmt(d["rmse"][i][j], 4)}</span>, '
+        f'PSNR <span id="{uid}-psnr">{_fmt(d["psnr"][i][j], 2, " dB")}</span>. '
+        f'Missing pixels only: RMSE <span id="{uid}-rmse-missing">{_fmt(d["rmse_missing"][i][j], 4)}</span>, '
+        f'PSNR <span id="{uid}-psnr-missing">{_fmt(d["psnr_missing"][i][j], 2, " dB")}</span>.</div>'
+        f'<script type="application/json" id="{uid}-data">{safe}</script>'
+        f"<script>{_SCRIPT % {'uid': uid}}</script>"
+        f"</div>"
+    )
+
+
+def static_explorer(img, *, props=(0.1, 0.2, 0.4, 0.6, 0.8), ranks=(2, 5, 10, 25, 50), method="als", seed=0,
+                    prop=None, rank=None, title=None, fmt="jpeg", quality=90, display_px=192, **options):
+    """Compute every (prop, rank) setting with :func:`explore_setting` and wrap it in a :class:`StaticExplorer`.
+
+    Parameters
+    ----------
+    img : torch.Tensor of shape (3, H, W), float32 in [0, 1] (keep it small: 25 settings are computed
+        and embedded; at 128 x 128 in JPEG the page grows by a few hundred kB)
+    props, ranks : the slider values
+    method, seed, **options : as for :func:`explore_setting`
+    prop, rank, title, fmt, quality, display_px : as for :class:`StaticExplorer`
+
+    Examples
+    --------
+    >>> from matfill_helpers import load_image
+    >>> ex = static_explorer(load_image("china", size=24), props=[0.2, 0.6], ranks=[2, 5])
+    >>> ex.data["ranks"], len(ex.data["masked"])
+    ([2, 5], 2)
+    """
+    check_image(img, func="static_explorer")
+    props, ranks = list(props), list(ranks)
+    results = {(p, r): explore_setting(img, prop=p, rank=r, method=method, seed=seed, **options)
+               for p in props for r in ranks}
+    return StaticExplorer(img, results, props=props, ranks=ranks, prop=prop, rank=rank, title=title, fmt=fmt,
+                          quality=quality, display_px=display_px)

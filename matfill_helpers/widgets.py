@@ -1,0 +1,287 @@
+"""A live explorer: sliders for rank and missing proportion, the reconstruction redrawn on change.
+
+``explorer()`` returns an :class:`Explorer`. In a running notebook (Jupyter, VS Code, Colab) it
+displays as ipywidgets controls; every change recomputes one setting with
+:func:`~matfill_helpers.static_explorer.explore_setting` (synchronously, so code can drive it) and
+caches it, so returning to a setting is instant. Images are sent as PNG bytes (no matplotlib per
+update).
+
+Displayed, an ``Explorer`` offers two representations of itself: the live widget view
+(``application/vnd.jupyter.widget-view+json``) and, as ``text/html``, a
+:class:`~matfill_helpers.static_explorer.StaticExplorer` precomputed on a grid of ranks x
+proportions. A notebook front end with a kernel shows the widget; the book's HTML builder is told
+to prefer ``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``), so the published page
+shows sliders that work without a kernel instead of a dead widget.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections import OrderedDict
+
+from ._validation import _describe, _fail, check_choice, check_image, check_int
+from .factorization import _RANKLESS, METHODS
+from .images import load_image
+from .static_explorer import StaticExplorer, encode_image, explore_setting
+
+#: The explorer's default image size: 128 x 128 keeps one ALS update far below 0.5 s on 2 CPU cores
+#: (the benchmark measures it) and the embedded static explorer at a few hundred kB.
+DEFAULT_SIZE = 128
+#: The proportions offered by the slider (and the static grid's default rows).
+PROP_MIN, PROP_MAX, PROP_STEP = 0.05, 0.95, 0.05
+STATIC_PROPS = (0.1, 0.2, 0.4, 0.6, 0.8)
+STATIC_RANKS = (2, 5, 10, 25, 50)
+
+
+def _key_prop(prop):
+    return round(float(prop), 6)  # slider floats like 0.30000000000000004 share a cache entry with 0.3
+
+
+class Explorer:
+    """Live controls for one image: rank, missing proportion, method and seed.
+
+    Use :func:`explorer` to make one. The controls are attributes, so code can drive them:
+    ``ui.rank_slider.value = 20`` recomputes before it returns, and ``ui.result`` holds the new scores.
+
+    Attributes
+    ----------
+    img : torch.Tensor of shape (3, H, W), the original image
+    rank_slider : ipywidgets.IntSlider
+    prop_slider : ipywidgets.FloatSlider (missing proportion)
+    method_dropdown : ipywidgets.Dropdown (one of ``mh.METHODS``)
+    seed_box : ipywidgets.BoundedIntText
+    original_image, masked_image, recon_image : ipywidgets.Image (PNG)
+    scores : ipywidgets.HTML
+    widget : ipywidgets.VBox, the whole UI
+    result : dict with ``method, rank, prop, seed, rmse, psnr, rmse_missing, psnr_missing`` (all pixels,
+        then missing pixels only), ``recon`` (3, H, W), ``seconds`` (compute time of that setting) and
+        ``cached`` (True when it came from the cache)
+    hits, misses : int, cache statistics
+    """
+
+    def __init__(self, img=None, *, method="als", rank=10, prop=0.5, seed=0, size=DEFAULT_SIZE, max_rank=50,
+                 options=None, static=True, static_ranks=STATIC_RANKS, static_props=STATIC_PROPS, display_px=192,
+                 cache_size=128):
+        import ipywidgets as w
+
+        if img is None or isinstance(img, str):
+            img = load_image("china" if img is None else img, size=size)
+        check_image(img, func="explorer")
+        self.img = img.detach().cpu()
+        n = min(self.img.shape[1:])
+        check_choice(method, set(METHODS), func="explorer", name="method")
+        max_rank = check_int(max_rank, func="explorer", name="max_rank", low=1)
+        max_rank = min(max_rank, n)
+        rank = check_int(rank, func="explorer", name="rank", low=1, high=max_rank)
+        if isinstance(prop, bool) or not isinstance(prop, numbers.Real) or math.isnan(prop):
+            _fail("explorer", "prop", f"a float in [{PROP_MIN}, {PROP_MAX}]", _describe(prop), exc=TypeError)
+        if not PROP_MIN <= prop <= PROP_MAX:
+            _fail("explorer", "prop", f"a float in [{PROP_MIN}, {PROP_MAX}]", repr(prop))
+        seed = check_int(seed, func="explorer", name="seed", low=0)
+        self.options = self._check_options(options)
+        if not isinstance(static, bool):
+            _fail("explorer", "static", "a bool", _describe(static), exc=TypeError)
+        self.static = static
+        for r in static_ranks:
+            check_int(r, func="explorer", name="static_ranks", low=1)
+        for p in static_props:
+            if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+                _fail("explorer", "static_props", "a list of floats in [0, 1)", _describe(p))
+        self.static_ranks = [r for r in static_ranks if r <= max_rank] or [max_rank]
+        self.static_props = list(static_props)
+        if not self.static_props:
+            _fail("explorer", "static_props", "a non-empty list of floats in [0, 1)", "an empty list")
+        self.display_px = check_int(display_px, func="explorer", name="display_px", low=16, high=2048)
+        self.cache_size = check_int(cache_size, func="explorer", name="cache_size", low=1)
+        scale = max(1, round(self.display_px / max(self.img.shape[1:])))  # shown enlarged by a whole factor
+        self._cache = OrderedDict()  # (method, rank, prop, seed) -> setting result, least recently used first
+        self._masked_png = {}  # (prop, seed) -> PNG bytes
+        self.hits = self.misses = 0
+        self.result = {}
+
+        common = dict(continuous_update=False, style={"description_width": "initial"})
+        self.rank_slider = w.IntSlider(value=rank, min=1, max=max_rank, step=1, description="rank", **common)
+        self.prop_slider = w.FloatSlider(value=prop, min=PROP_MIN, max=PROP_MAX, step=PROP_STEP,
+                                         description="missing", readout_format=".0%", **common)
+        self.method_dropdown = w.Dropdown(options=sorted(METHODS), value=method, description="method",
+                                          layout=w.Layout(width="11em"))
+        self.seed_box = w.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed",
+                                         layout=w.Layout(width="9em"))
+        # PNGs at the image's own size (small messages, small saved state), enlarged by the browser
+        # without smoothing (the class below sets image-rendering: pixelated)
+        width = str(self.img.shape[2] * scale)
+        self.original_image, self.masked_image, self.recon_image = (
+            w.Image(format="png", width=width) for _ in range(3))
+        for image in (self.original_image, self.masked_image, self.recon_image):
+            image.add_class("mfx-pixelated")
+        self.original_image.value = self._png(self.img)
+        self.scores = w.HTML()
+
+        def column(image, caption):
+            return w.VBox([image, w.HTML(f"<center>{caption}</center>")])
+
+        self.widget = w.VBox([
+            w.HBox([self.rank_slider, self.prop_slider, self.method_dropdown, self.seed_box],
+                   layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([column(self.original_image, "original"),
+                    column(self.masked_image, "masked (missing in magenta)"),
+                    column(self.recon_image, "reconstruction")], layout=w.Layout(flex_flow="row wrap")),
+            self.scores,
+            w.HTML("<style>.mfx-pixelated { image-rendering: pixelated; }</style>"),
+        ])
+        for control in (self.rank_slider, self.prop_slider, self.method_dropdown, self.seed_box):
+            control.observe(self._on_change, names="value")
+        self.update()
+
+    @staticmethod
+    def _check_options(options):
+        if options is None:
+            return {}
+        if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
+            _fail("explorer", "options", "a dict mapping a method name to a dict of its options, e.g. "
+                  "{'gd': mh.GD_TUNED}", _describe(options), exc=TypeError)
+        for name in options:
+            check_choice(name, set(METHODS), func="explorer", name="options")
+        return {name: dict(opts) for name, opts in options.items()}
+
+    def _png(self, img):
+        return encode_image(img, fmt="png")
+
+    def setting(self):
+        """The current ``(method, rank, prop, seed)`` read from the controls."""
+        return (self.method_dropdown.value, int(self.rank_slider.value), _key_prop(self.prop_slider.value),
+                int(self.seed_box.value))
+
+    def compute(self, method, rank, prop, seed):
+        """The result of one setting (from the cache when it was computed before); updates the statistics."""
+        key = (method, int(rank), _key_prop(prop), int(seed))
+        if key in self._cache:
+            self.hits += 1
+            self._cache.move_to_end(key)
+            return self._cache[key], True
+        self.misses += 1
+        out = explore_setting(self.img, prop=key[2], rank=key[1], method=method, seed=key[3],
+                              **self.options.get(method, {}))
+        entry = {k: out[k] for k in ("mask", "recon", "rmse", "psnr", "rmse_missing", "psnr_missing", "seconds")}
+        entry["png"] = self._png(out["recon"])
+        if key[2:] not in self._masked_png:
+            self._masked_png[key[2:]] = self._png(out["masked"])
+        self._cache[key] = entry
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return entry, False
+
+    def update(self):
+        """Recompute (or fetch from the cache) the setting shown by the controls and redraw; returns ``result``."""
+        method, rank, prop, seed = self.setting()
+        self.rank_slider.disabled = method in _RANKLESS
+        t0 = time.perf_counter()
+        entry, cached = self.compute(method, rank, prop, seed)
+        self.masked_image.value = self._masked_png[(prop, seed)]
+        self.recon_image.value = entry["png"]
+        self.result = dict(method=method, rank=rank, prop=prop, seed=seed, rmse=entry["rmse"], psnr=entry["psnr"],
+                           rmse_missing=entry["rmse_missing"], psnr_missing=entry["psnr_missing"],
+                           recon=entry["recon"], seconds=entry["seconds"], cached=cached,
+                           update_seconds=time.perf_counter() - t0)
+        r = self.result
+        how = "cached" if cached else f"computed in {entry['seconds']:.2f} s"
+        self.scores.value = (
+            f"<b>All pixels</b>: RMSE {r['rmse']:.4f}, PSNR {r['psnr']:.2f} dB &nbsp;&nbsp; "
+            f"<b>Missing pixels</b>: RMSE {r['rmse_missing']:.4f}, PSNR {r['psnr_missing']:.2f} dB &nbsp;&nbsp; "
+            f"<small>({how})</small>")
+        return self.result
+
+    def _on_change(self, change):
+        try:
+            self.update()
+        except Exception as err:  # show the message in the UI, then let the kernel log it too
+            self.scores.value = f"<b>Error</b>: {type(err).__name__}: {err}"
+            raise
+
+    def static_explorer(self, *, ranks=None, props=None, title=None, fmt="jpeg"):
+        """The kernel-free explorer for the current method and seed on a grid of ``ranks`` x ``props``.
+
+        Settings are computed through the same cache as the live controls, so the numbers agree.
+        """
+        method, rank, prop, seed = self.setting()
+        ranks = list(self.static_ranks if ranks is None else ranks)
+        props = list(self.static_props if props is None else props)
+        results = {(p, r): self.compute(method, r, p, seed)[0] for p in props for r in ranks}
+        near_p = min(props, key=lambda p: abs(p - prop))
+        near_r = min(ranks, key=lambda r: abs(r - rank))
+        if title is None:
+            title = (f"{method.upper()}, seed {seed}: {len(ranks)} ranks x {len(props)} proportions precomputed "
+                     f"(run the notebook for live controls)")
+        return StaticExplorer(self.img, results, props=props, ranks=ranks, prop=near_p, rank=near_r, title=title,
+                              fmt=fmt, display_px=self.display_px)
+
+    def close(self):
+        """Empty the images, close every widget and drop the cache.
+
+        A notebook saves the last state of each widget it displayed or created; closing an explorer
+        that is no longer needed keeps its images out of the saved file.
+        """
+        for image in (self.original_image, self.masked_image, self.recon_image):
+            image.value = b""
+        for control in (self.rank_slider, self.prop_slider, self.method_dropdown, self.seed_box):
+            control.unobserve(self._on_change, names="value")
+        self._close(self.widget)
+        self._cache.clear()
+        self._masked_png.clear()
+
+    @staticmethod
+    def _close(widget):
+        for child in getattr(widget, "children", ()):
+            Explorer._close(child)
+        widget.close()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_() or {})
+        method, rank, prop, seed = self.setting()
+        bundle["text/plain"] = (f"Explorer({method!r}, rank={rank}, prop={prop}, seed={seed}): "
+                                f"PSNR {self.result['psnr']:.2f} dB")
+        if self.static:
+            bundle["text/html"] = self.static_explorer().html
+        return bundle
+
+    def __repr__(self):
+        method, rank, prop, seed = self.setting()
+        return f"Explorer(method={method!r}, rank={rank}, prop={prop}, seed={seed}, size={tuple(self.img.shape[1:])})"
+
+
+def explorer(img=None, *, method="als", rank=10, prop=0.5, seed=0, size=DEFAULT_SIZE, max_rank=50, options=None,
+             static=True, static_ranks=STATIC_RANKS, static_props=STATIC_PROPS, display_px=192):
+    """An interactive reconstruction explorer: rank and missing-proportion sliders, method, seed.
+
+    Parameters
+    ----------
+    img : torch.Tensor of shape (3, H, W) in [0, 1], or a sample name / path for
+        :func:`~matfill_helpers.load_image` (default ``"china"``)
+    method : str, one of ``mh.METHODS`` (the dropdown's first value)
+    rank : int in [1, max_rank]; prop : float in [0.05, 0.95]; seed : int >= 0 (the initial setting)
+    size : int or (int, int), the crop when ``img`` is loaded here (default 128, see ``DEFAULT_SIZE``)
+    max_rank : int, the rank slider's maximum (at most ``min(H, W)``)
+    options : dict mapping a method name to its options, e.g. ``{"gd": mh.GD_TUNED}``
+    static : bool, also offer the kernel-free :class:`~matfill_helpers.static_explorer.StaticExplorer`
+        as ``text/html`` when displayed (what the HTML book shows)
+    static_ranks, static_props : the static explorer's grid (ranks above ``max_rank`` are dropped)
+    display_px : int, the shown image width (pixels enlarged without smoothing)
+
+    Returns
+    -------
+    Explorer
+
+    Examples
+    --------
+    >>> ui = explorer(size=32, rank=4, prop=0.3, max_rank=8)
+    >>> ui.rank_slider.value = 6  # recomputes at once
+    >>> ui.result["rank"], ui.result["psnr"] > ui.result["psnr_missing"]
+    (6, True)
+    >>> ui.rank_slider.value = 4  # back to the first setting: from the cache
+    >>> ui.result["cached"], ui.misses
+    (True, 2)
+    """
+    return Explorer(img, method=method, rank=rank, prop=prop, seed=seed, size=size, max_rank=max_rank,
+                    options=options, static=static, static_ranks=static_ranks, static_props=static_props,
+                    display_px=display_px)
