@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 import matfill_helpers as mh  # noqa: E402
 from matfill_helpers import benchmark as bm  # noqa: E402
-from matfill_helpers.als import pyramid_fill  # noqa: E402
+from matfill_helpers.als import svd_init  # noqa: E402
 
 PROPS = (0.1, 0.4, 0.8)
 GRID_PROPS, GRID_RANKS = (0.1, 0.4, 0.8), (50, 100, 300, 400)
@@ -90,25 +90,16 @@ def explorer_latency(quick):
     """Median seconds of one explorer update to an uncached setting, and what was timed."""
     n = 5 if quick else len(EXPLORER_CHANGES)
     times = []
-    if hasattr(mh, "explorer"):
-        ui = mh.explorer()  # its defaults: the image, size, method and first setting a reader sees
-        what = f"mh.explorer() update (method {ui.method_dropdown.value!r}, size {tuple(ui.img.shape[1:])})"
-        for slider, value in EXPLORER_CHANGES[:n]:
-            control = ui.rank_slider if slider == "rank" else ui.prop_slider
-            t0 = time.perf_counter()
-            control.value = value  # recomputes synchronously
-            times.append(time.perf_counter() - t0)
-            if ui.result.get("cached"):
-                what += " (warning: a cached setting was timed)"
-    else:
-        img = mh.load_image("china", size=128)
-        masked, _ = mh.mask_image(img, 0.5, generator=0)
-        what = "mh.reconstruct(method='als') at 128 x 128 (mh.explorer is not available)"
-        mh.reconstruct(masked, rank=10, generator=0)
-        for rank in range(11, 11 + n):
-            t0 = time.perf_counter()
-            mh.reconstruct(masked, rank=rank, generator=0)
-            times.append(time.perf_counter() - t0)
+    ui = mh.explorer()  # its defaults: the image, size, method and first setting a reader sees
+    what = f"mh.explorer() update (method {ui.method_dropdown.value!r}, size {tuple(ui.img.shape[1:])})"
+    for slider, value in EXPLORER_CHANGES[:n]:
+        control = ui.rank_slider if slider == "rank" else ui.prop_slider
+        t0 = time.perf_counter()
+        control.value = value  # recomputes synchronously
+        times.append(time.perf_counter() - t0)
+        if ui.result.get("cached"):
+            what += " (warning: a cached setting was timed)"
+    ui.close()
     return statistics.median(times), len(times), what
 
 
@@ -130,9 +121,9 @@ def gpu_grid(device):
     def shared():
         for p in GRID_PROPS:
             M = (~torch.isnan(masks[p])).float()  # (3, H, W)
-            _, S, Vh = torch.linalg.svd(pyramid_fill(torch.nan_to_num(masks[p]), M), full_matrices=False)
+            H = svd_init(torch.nan_to_num(masks[p]), M, max(GRID_RANKS))  # its first r rows: the rank-r start
             for r in GRID_RANKS:
-                mh.reconstruct(masks[p], rank=r, method="als", generator=0, H0=S[:, :r, None].sqrt() * Vh[:, :r])
+                mh.reconstruct(masks[p], rank=r, method="als", generator=0, H0=H[:, :r])
 
     out = {}
     for name, run in (("als", lambda: scratch("als")), ("als (shared SVD)", shared), ("gd", lambda: scratch("gd"))):
@@ -190,10 +181,13 @@ def main(argv=None):
 
     cases = bm.make_cases({name: mh.load_image(name, size=size) for name in ("china", "flower")}, PROPS, seed=0)
     start = time.perf_counter()
+    work_device = None if device.type == "cpu" else device
+
+    def progress(line):
+        print("  " + line, file=sys.stderr, flush=True)
+
     rows = bm.run_methods(cases, methods, repeats=args.repeats, seed=0, warmup=min(size, max(64, rank)),
-                          long_call=3.0 if args.quick else 10.0,
-                          device=None if device.type == "cpu" else device,
-                          progress=lambda line: print("  " + line, file=sys.stderr, flush=True))
+                          long_call=3.0 if args.quick else 10.0, device=work_device, progress=progress)
     table = bm.markdown_table(rows)
     report = ["# matfill benchmark", ""] + [f"- {k}: {v}" for k, v in info.items()] + ["", table, ""]
     print(table + "\n", flush=True)
@@ -204,8 +198,7 @@ def main(argv=None):
         holdout = {"china-br256": mh.load_image("china")[:, -256:, -256:].contiguous(),
                    "flower-300x500": mh.load_image("flower", size=(300, 500))}
         held_rows = bm.run_methods(bm.make_cases(holdout, PROPS, seed=0), held, repeats=1, seed=0, warmup=0,
-                                   device=None if device.type == "cpu" else device,
-                                   progress=lambda line: print("  " + line, file=sys.stderr, flush=True))
+                                   device=work_device, progress=progress)
         section = ("## Held-out images\n\nThe bottom-right 256 x 256 corner of china and a 300 x 500 crop of "
                    "flower, one timed run each:\n\n" + bm.markdown_table(held_rows))
         print(section + "\n", flush=True)

@@ -83,11 +83,13 @@ def check_mask(mask, *, func, shape, name="mask"):
     return mask
 
 
-def check_prop(prop, *, func, name="prop"):
+def check_prop(prop, *, func, name="prop", low=0.0, high=1.0):
+    """A proportion: a real number in [low, high] (default [0, 1]), returned as a float."""
+    expected = f"a float in [{low:g}, {high:g}]"
     if isinstance(prop, bool) or not isinstance(prop, numbers.Real):
-        _fail(func, name, "a float in [0, 1]", _describe(prop), exc=TypeError)
-    if math.isnan(prop) or not 0.0 <= prop <= 1.0:
-        _fail(func, name, "a float in [0, 1]", repr(prop))
+        _fail(func, name, expected, _describe(prop), exc=TypeError)
+    if math.isnan(prop) or not low <= prop <= high:
+        _fail(func, name, expected, repr(prop))
     return float(prop)
 
 

@@ -21,12 +21,10 @@ data-dependent host synchronisation inside the loops but one per pass (the group
 """
 from __future__ import annotations
 
-import numbers
-
 import torch
 import torch.nn.functional as F
 
-from ._validation import _describe, _fail, check_int, check_positive
+from ._validation import _fail, check_int, check_positive
 from .als import pyramid_fill
 from .factorization import register_method
 
@@ -168,8 +166,6 @@ def _check(masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
     clusters = check_int(clusters, func=func, name="clusters", low=1)
     iters = check_int(iters, func=func, name="iters", low=1)
     smooth_iters = check_int(smooth_iters, func=func, name="smooth_iters", low=0)
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        _fail(func, "noise", "a real number", _describe(noise), exc=TypeError)
     noise = check_positive(noise, func=func, name="noise")
     d = 3 * patch * patch
     rank = check_int(rank, func=func, name="rank", low=1, high=d)
@@ -251,9 +247,5 @@ def reconstruct_patches(masked_img, *, rank, generator, patch=6, stride=2, clust
     return torch.where(missing, out, u0)
 
 
-def _reconstruct(masked, *, rank, generator, **options):
-    return reconstruct_patches(masked, rank=rank, generator=generator, **options)
-
-
-register_method("patches", _reconstruct,
+register_method("patches", reconstruct_patches,
                 options=("patch", "stride", "clusters", "iters", "noise", "smooth_iters"))

@@ -15,12 +15,11 @@ shows sliders that work without a kernel instead of a dead widget.
 """
 from __future__ import annotations
 
-import math
 import numbers
 import time
 from collections import OrderedDict
 
-from ._validation import _describe, _fail, check_choice, check_image, check_int
+from ._validation import _describe, _fail, check_choice, check_image, check_int, check_prop
 from .factorization import _RANKLESS, METHODS
 from .images import load_image
 from .static_explorer import StaticExplorer, encode_image, explore_setting
@@ -74,10 +73,7 @@ class Explorer:
         max_rank = check_int(max_rank, func="explorer", name="max_rank", low=1)
         max_rank = min(max_rank, n)
         rank = check_int(rank, func="explorer", name="rank", low=1, high=max_rank)
-        if isinstance(prop, bool) or not isinstance(prop, numbers.Real) or math.isnan(prop):
-            _fail("explorer", "prop", f"a float in [{PROP_MIN}, {PROP_MAX}]", _describe(prop), exc=TypeError)
-        if not PROP_MIN <= prop <= PROP_MAX:
-            _fail("explorer", "prop", f"a float in [{PROP_MIN}, {PROP_MAX}]", repr(prop))
+        check_prop(prop, func="explorer", low=PROP_MIN, high=PROP_MAX)
         seed = check_int(seed, func="explorer", name="seed", low=0)
         self.options = self._check_options(options)
         if not isinstance(static, bool):
