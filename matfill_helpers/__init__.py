@@ -7,28 +7,85 @@ shape (H, W), True = missing; a masked image holds NaN at missing pixels in all 
 >>> sorted(mh.METHODS)
 ['als', 'gd', 'patches', 'rff']
 """
+
 from .device import default_device
 from .experiment import run_grid
-from .factorization import GD_TUNED, METHODS, factorize, reconstruct, register_method
+from .factorization import (
+    GD_TUNED,
+    METHODS,
+    factorize,
+    reconstruct,
+    register_method,
+)
+from .glue import glue
 from .images import SAMPLES, center_crop, load_image, to_hwc
-from .masking import apply_mask, block_mask_image, mask_image, missing_mask, random_mask_image
+from .masking import (
+    apply_mask,
+    block_mask_image,
+    mask_image,
+    missing_mask,
+    random_mask_image,
+)
 from .metrics import metrics
-from .patches import reconstruct_patches, smooth_fill  # registers method "patches"
-from .plotting import (image_to_rgb, plot_image_completion, plot_loss_curves, plot_metric_curves,
-                       show_images)
-from .rff import (create_coordinate_map, create_linear_model, create_rff_features,
-                  extract_not_nan_coordinates_pixels, fit_ridge, train)
+from .patches import (
+    reconstruct_patches,
+    smooth_fill,
+)  # registers method "patches"
+from .plotting import (
+    image_to_rgb,
+    plot_image_completion,
+    plot_loss_curves,
+    plot_metric_curves,
+    show_images,
+)
+from .rff import (
+    create_coordinate_map,
+    create_linear_model,
+    create_rff_features,
+    extract_not_nan_coordinates_pixels,
+    fit_ridge,
+    train,
+)
 from .static_explorer import StaticExplorer, explore_setting, static_explorer
 from .widgets import Explorer, explorer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GD_TUNED", "METHODS", "SAMPLES", "apply_mask", "block_mask_image", "center_crop",
-    "create_coordinate_map", "create_linear_model", "create_rff_features", "default_device",
-    "extract_not_nan_coordinates_pixels", "factorize", "fit_ridge", "load_image", "mask_image",
-    "image_to_rgb", "metrics", "missing_mask", "plot_image_completion", "plot_loss_curves",
-    "plot_metric_curves", "run_grid", "show_images", "random_mask_image", "reconstruct", "register_method", "to_hwc", "train",
-    "Explorer", "StaticExplorer", "explore_setting", "explorer", "static_explorer",
-    "reconstruct_patches", "smooth_fill",
+    "GD_TUNED",
+    "METHODS",
+    "SAMPLES",
+    "apply_mask",
+    "block_mask_image",
+    "center_crop",
+    "create_coordinate_map",
+    "create_linear_model",
+    "create_rff_features",
+    "default_device",
+    "extract_not_nan_coordinates_pixels",
+    "factorize",
+    "fit_ridge",
+    "glue",
+    "load_image",
+    "mask_image",
+    "image_to_rgb",
+    "metrics",
+    "missing_mask",
+    "plot_image_completion",
+    "plot_loss_curves",
+    "plot_metric_curves",
+    "run_grid",
+    "show_images",
+    "random_mask_image",
+    "reconstruct",
+    "register_method",
+    "to_hwc",
+    "train",
+    "Explorer",
+    "StaticExplorer",
+    "explore_setting",
+    "explorer",
+    "static_explorer",
+    "reconstruct_patches",
+    "smooth_fill",
 ]

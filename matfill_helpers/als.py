@@ -15,6 +15,7 @@ coarse-to-fine averages of their observed neighbours (an image is smooth, so thi
 and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change falls
 below ``tol``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,7 +23,7 @@ import torch.nn.functional as F_
 
 from .gd import init_factors
 
-_CHUNK_FLOATS = 2 ** 25  # at most ~128 MB of Gram matrices at once
+_CHUNK_FLOATS = 2**25  # at most ~128 MB of Gram matrices at once
 
 
 def products(F):
@@ -31,7 +32,9 @@ def products(F):
     ``T = k (k + 1) / 2``, in the order of ``torch.triu_indices(k, k)``.
     """
     iu, ju = torch.triu_indices(F.shape[1], F.shape[1], device=F.device)
-    return (F[:, iu, :] * F[:, ju, :]).transpose(1, 2)  # (B, T, n) -> (B, n, T)
+    return (F[:, iu, :] * F[:, ju, :]).transpose(
+        1, 2
+    )  # (B, T, n) -> (B, n, T)
 
 
 def row_grams(M, F, KR=None):
@@ -53,7 +56,9 @@ def row_grams(M, F, KR=None):
     """
     B, k, n = F.shape
     iu, ju = torch.triu_indices(k, k, device=F.device)
-    KR = products(F) if KR is None else KR  # (B, n, T), T = k (k + 1) / 2 products h_p h_q
+    KR = (
+        products(F) if KR is None else KR
+    )  # (B, n, T), T = k (k + 1) / 2 products h_p h_q
     Gt = M @ KR  # (B, m, n) @ (B, n, T) -> (B, m, T): one matmul per matrix
     G = torch.empty(B, M.shape[1], k, k, dtype=F.dtype, device=F.device)
     G[:, :, iu, ju] = Gt
@@ -74,17 +79,25 @@ def solve_rows(M, A0, F, ridge):
     eye = torch.eye(k, dtype=F.dtype, device=F.device)
     chunk = max(1, _CHUNK_FLOATS // (B * k * k))
     out = torch.empty(B, m, k, dtype=F.dtype, device=F.device)
-    for s in range(0, m, chunk):  # chunks only bound memory; each is fully batched
-        G = row_grams(M[:, s:s + chunk], F, KR) + ridge * eye  # (B, c, k, k)
-        L, _ = torch.linalg.cholesky_ex(G)  # ridge > 0: positive definite; no error check, no sync
-        out[:, s:s + chunk] = torch.cholesky_solve(rhs[:, s:s + chunk].unsqueeze(-1), L).squeeze(-1)
+    for s in range(
+        0, m, chunk
+    ):  # chunks only bound memory; each is fully batched
+        G = row_grams(M[:, s : s + chunk], F, KR) + ridge * eye  # (B, c, k, k)
+        L, _ = torch.linalg.cholesky_ex(
+            G
+        )  # ridge > 0: positive definite; no error check, no sync
+        out[:, s : s + chunk] = torch.cholesky_solve(
+            rhs[:, s : s + chunk].unsqueeze(-1), L
+        ).squeeze(-1)
     return out
 
 
 def objective(M, A0, W, H, ridge):
     """Per-matrix ALS objective (batch,): squared observed residual + ridge penalty."""
     R = (W @ H - A0) * M  # (B, m, n)
-    return R.pow(2).flatten(1).sum(1) + ridge * (W.pow(2).flatten(1).sum(1) + H.pow(2).flatten(1).sum(1))
+    return R.pow(2).flatten(1).sum(1) + ridge * (
+        W.pow(2).flatten(1).sum(1) + H.pow(2).flatten(1).sum(1)
+    )
 
 
 def pyramid_fill(A0, M):
@@ -102,24 +115,45 @@ def pyramid_fill(A0, M):
     levels = []
     while min(num.shape[-2:]) > 1:
         levels.append((num, den))
-        num = F_.avg_pool2d(num[None], 2, ceil_mode=True)[0]  # (B, ceil(m/2), ceil(n/2))
+        num = F_.avg_pool2d(num[None], 2, ceil_mode=True)[
+            0
+        ]  # (B, ceil(m/2), ceil(n/2))
         den = F_.avg_pool2d(den[None], 2, ceil_mode=True)[0]
-    mean = num.flatten(1).sum(1) / den.flatten(1).sum(1).clamp_min(1e-12)  # (B,)
+    mean = num.flatten(1).sum(1) / den.flatten(1).sum(1).clamp_min(
+        1e-12
+    )  # (B,)
     est = torch.where(den > 0, num / den.clamp_min(1e-12), mean[:, None, None])
     for num, den in reversed(levels):
-        up = F_.interpolate(est[None], size=num.shape[-2:], mode="bilinear", align_corners=False)[0]
+        up = F_.interpolate(
+            est[None],
+            size=num.shape[-2:],
+            mode="bilinear",
+            align_corners=False,
+        )[0]
         est = torch.where(den > 0, num / den.clamp_min(1e-12), up)
     return torch.where(M.bool(), A0, est)
 
 
 def svd_init(A0, M, k):
     """Warm start: H from the top-k SVD of the matrix with missing entries filled by ``pyramid_fill``."""
-    _, S, Vh = torch.linalg.svd(pyramid_fill(A0, M), full_matrices=False)  # (B, r), (B, r, n)
+    _, S, Vh = torch.linalg.svd(
+        pyramid_fill(A0, M), full_matrices=False
+    )  # (B, r), (B, r, n)
     return S[:, :k, None].sqrt() * Vh[:, :k]  # (B, k, n)
 
 
-def factorize_als(A, k, *, generator=None, ridge=1.0, max_sweeps=50, tol=2e-3, init="svd",
-                  init_scale=1.0, H0=None):
+def factorize_als(
+    A,
+    k,
+    *,
+    generator=None,
+    ridge=1.0,
+    max_sweeps=50,
+    tol=2e-3,
+    init="svd",
+    init_scale=1.0,
+    H0=None,
+):
     """Factorize each matrix of ``A`` (batch, m, n), NaN = missing, by masked ALS.
 
     Parameters
@@ -147,13 +181,17 @@ def factorize_als(A, k, *, generator=None, ridge=1.0, max_sweeps=50, tol=2e-3, i
     elif init == "svd":
         H = svd_init(A0, M, k)
     else:
-        _, H = init_factors(B, m, n, k, generator=generator, scale=init_scale, device=A.device)
+        _, H = init_factors(
+            B, m, n, k, generator=generator, scale=init_scale, device=A.device
+        )
         H = H.to(A.dtype)
     Mt, A0t = M.transpose(1, 2), A0.transpose(1, 2)
     history = []
     for _ in range(max_sweeps):
         W = solve_rows(M, A0, H, ridge)  # (B, m, k)
-        H = solve_rows(Mt, A0t, W.transpose(1, 2), ridge).transpose(1, 2)  # (B, k, n)
+        H = solve_rows(Mt, A0t, W.transpose(1, 2), ridge).transpose(
+            1, 2
+        )  # (B, k, n)
         history.append(objective(M, A0, W, H, ridge))
         if len(history) > 1:
             prev, now = history[-2], history[-1]

@@ -11,6 +11,7 @@ library initialisation), then ``repeats`` timed calls per case, reporting the me
 first timed call on a case exceeds ``long_call`` seconds is timed once on that case (the reference
 method is always timed ``repeats`` times). On CUDA every call is followed by a synchronisation.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -40,9 +41,17 @@ def biharmonic(masked_img):
     from skimage.restoration import inpaint_biharmonic
 
     mask = torch.isnan(masked_img).any(0).cpu().numpy()  # (H, W)
-    hwc = torch.nan_to_num(masked_img, nan=0.0).permute(1, 2, 0).cpu().numpy()  # (H, W, 3)
+    hwc = (
+        torch.nan_to_num(masked_img, nan=0.0).permute(1, 2, 0).cpu().numpy()
+    )  # (H, W, 3)
     out = inpaint_biharmonic(hwc, mask, channel_axis=-1)
-    return torch.from_numpy(out.copy()).permute(2, 0, 1).float().clamp(0, 1).to(masked_img.device)
+    return (
+        torch.from_numpy(out.copy())
+        .permute(2, 0, 1)
+        .float()
+        .clamp(0, 1)
+        .to(masked_img.device)
+    )
 
 
 def standard_methods(*, rank=50):
@@ -57,7 +66,15 @@ def standard_methods(*, rank=50):
 
     def rec(method, **options):
         def fn(masked, generator, device):
-            return reconstruct(masked, rank=rank, method=method, generator=generator, device=device, **options)
+            return reconstruct(
+                masked,
+                rank=rank,
+                method=method,
+                generator=generator,
+                device=device,
+                **options,
+            )
+
         return fn
 
     return {
@@ -67,7 +84,10 @@ def standard_methods(*, rank=50):
         "RFF (Adam)": ("solver=adam (blog post's)", rec("rff", solver="adam")),
         "RFF (ridge)": ("solver=ridge", rec("rff", solver="ridge")),
         "patches": (f"rank {rank}; defaults", rec("patches")),
-        "biharmonic": ("scikit-image, channel_axis=-1", lambda masked, generator, device: biharmonic(masked)),
+        "biharmonic": (
+            "scikit-image, channel_axis=-1",
+            lambda masked, generator, device: biharmonic(masked),
+        ),
     }
 
 
@@ -103,8 +123,19 @@ def time_call(fn, masked, *, seed=0, device=None):
     return recon.cpu(), time.perf_counter() - t0
 
 
-def run_methods(cases, methods, *, repeats=3, seed=0, device=None, long_call=10.0, warmup=64,
-                reference=REFERENCE, keep=False, progress=None):
+def run_methods(
+    cases,
+    methods,
+    *,
+    repeats=3,
+    seed=0,
+    device=None,
+    long_call=10.0,
+    warmup=64,
+    reference=REFERENCE,
+    keep=False,
+    progress=None,
+):
     """Reconstruct every case with every method; score and time each.
 
     Parameters
@@ -138,13 +169,23 @@ def run_methods(cases, methods, *, repeats=3, seed=0, device=None, long_call=10.
     repeats = check_int(repeats, func="run_methods", name="repeats", low=1)
     long_call = check_positive(long_call, func="run_methods", name="long_call")
     if not methods:
-        _fail("run_methods", "methods", "a non-empty dict name -> (options, fn)", "an empty one")
+        _fail(
+            "run_methods",
+            "methods",
+            "a non-empty dict name -> (options, fn)",
+            "an empty one",
+        )
     warmup = check_int(warmup, func="run_methods", name="warmup", low=0)
     if warmup and cases:
         small = cases[0][3][:, :warmup, :warmup].clone()
         if not bool(torch.isnan(small).all()):
             for _, fn in methods.values():
-                time_call(fn, small.to(device) if device is not None else small, seed=seed, device=device)
+                time_call(
+                    fn,
+                    small.to(device) if device is not None else small,
+                    seed=seed,
+                    device=device,
+                )
     rows = []
     for name, p, img, masked, mask in cases:
         work = masked.to(device) if device is not None else masked
@@ -152,31 +193,76 @@ def run_methods(cases, methods, *, repeats=3, seed=0, device=None, long_call=10.
             recon, first = time_call(fn, work, seed=seed, device=device)
             times = [first]
             if first <= long_call or method == reference:
-                times += [time_call(fn, work, seed=seed, device=device)[1] for _ in range(repeats - 1)]
+                times += [
+                    time_call(fn, work, seed=seed, device=device)[1]
+                    for _ in range(repeats - 1)
+                ]
             psnr = metrics(img, recon)[1]
-            psnr_missing = metrics(img, recon, mask=mask)[1] if bool(mask.any()) else float("inf")
-            rows.append(dict(method=method, options=options, image=name, prop=p, psnr=psnr,
-                             psnr_missing=psnr_missing, seconds=statistics.median(times), runs=len(times),
-                             speedup=None))
+            psnr_missing = (
+                metrics(img, recon, mask=mask)[1]
+                if bool(mask.any())
+                else float("inf")
+            )
+            rows.append(
+                dict(
+                    method=method,
+                    options=options,
+                    image=name,
+                    prop=p,
+                    psnr=psnr,
+                    psnr_missing=psnr_missing,
+                    seconds=statistics.median(times),
+                    runs=len(times),
+                    speedup=None,
+                )
+            )
             if keep:
                 rows[-1]["recon"] = recon
             if progress is not None:
                 r = rows[-1]
-                progress(f"{method:12s} {name:8s} {round(100 * p):3d} %  {r['psnr_missing']:6.2f} dB missing  "
-                         f"{r['seconds']:8.3f} s (n={r['runs']})")
+                progress(
+                    f"{method:12s} {name:8s} {round(100 * p):3d} %  {r['psnr_missing']:6.2f} dB missing  "
+                    f"{r['seconds']:8.3f} s (n={r['runs']})"
+                )
     for r in rows:
-        ref = [q for q in rows if q["method"] == reference and q["image"] == r["image"] and q["prop"] == r["prop"]]
+        ref = [
+            q
+            for q in rows
+            if q["method"] == reference
+            and q["image"] == r["image"]
+            and q["prop"] == r["prop"]
+        ]
         if ref:
             r["speedup"] = ref[0]["seconds"] / r["seconds"]
     return rows
 
 
 def _cells(rows):
-    head = ["method", "image", "missing", "rank / options", "PSNR all (dB)", "PSNR missing (dB)", "time (s)",
-            "runs", f"speed-up vs {REFERENCE}"]
-    body = [[r["method"], r["image"], f"{round(100 * r['prop'])} %", r["options"], f"{r['psnr']:.2f}",
-             f"{r['psnr_missing']:.2f}", f"{r['seconds']:.3f}", str(r["runs"]),
-             "" if r["speedup"] is None else f"{r['speedup']:.1f}x"] for r in rows]
+    head = [
+        "method",
+        "image",
+        "missing",
+        "rank / options",
+        "PSNR all (dB)",
+        "PSNR missing (dB)",
+        "time (s)",
+        "runs",
+        f"speed-up vs {REFERENCE}",
+    ]
+    body = [
+        [
+            r["method"],
+            r["image"],
+            f"{round(100 * r['prop'])} %",
+            r["options"],
+            f"{r['psnr']:.2f}",
+            f"{r['psnr_missing']:.2f}",
+            f"{r['seconds']:.3f}",
+            str(r["runs"]),
+            "" if r["speedup"] is None else f"{r['speedup']:.1f}x",
+        ]
+        for r in rows
+    ]
     return head, body
 
 
@@ -205,6 +291,15 @@ def html_table(rows):
     from html import escape
 
     head, body = _cells(rows)
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead>", "<tbody>"]
-    out += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>" for cells in body]
+    out = [
+        "<table>",
+        "<thead><tr>"
+        + "".join(f"<th>{escape(h)}</th>" for h in head)
+        + "</tr></thead>",
+        "<tbody>",
+    ]
+    out += [
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
+        for cells in body
+    ]
     return "\n".join(out + ["</tbody>", "</table>"])

@@ -1,4 +1,5 @@
 """Which device to compute on."""
+
 import torch
 
 

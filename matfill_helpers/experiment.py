@@ -1,9 +1,8 @@
 """The blog post's experiment: reconstruct one image over a grid of missing proportions x ranks."""
+
 from __future__ import annotations
 
 import time
-
-import torch
 
 from ._validation import check_generator, check_image, check_prop
 from .factorization import reconstruct
@@ -11,7 +10,9 @@ from .masking import mask_image
 from .metrics import metrics
 
 
-def run_grid(img, *, props, ranks, method="als", generator=None, device=None, **options):
+def run_grid(
+    img, *, props, ranks, method="als", generator=None, device=None, **options
+):
     """Mask ``img`` at each proportion and reconstruct it at each rank.
 
     One mask per proportion, drawn in order from ``generator`` and shared by every rank, so ranks are
@@ -35,10 +36,28 @@ def run_grid(img, *, props, ranks, method="als", generator=None, device=None, **
         masked, mask = mask_image(img, p, generator=g)
         for r in ranks:
             t0 = time.perf_counter()
-            recon = reconstruct(masked, rank=r, method=method, generator=g, device=device, **options)
+            recon = reconstruct(
+                masked,
+                rank=r,
+                method=method,
+                generator=g,
+                device=device,
+                **options,
+            )
             seconds = time.perf_counter() - t0
             rmse, psnr = metrics(img, recon)
-            rmse_m, psnr_m = metrics(img, recon, mask=mask) if bool(mask.any()) else (0.0, float("inf"))
-            results[(p, r)] = dict(recon=recon, mask=mask, rmse=rmse, psnr=psnr, rmse_missing=rmse_m,
-                                   psnr_missing=psnr_m, seconds=seconds)
+            rmse_m, psnr_m = (
+                metrics(img, recon, mask=mask)
+                if bool(mask.any())
+                else (0.0, float("inf"))
+            )
+            results[(p, r)] = dict(
+                recon=recon,
+                mask=mask,
+                rmse=rmse,
+                psnr=psnr,
+                rmse_missing=rmse_m,
+                psnr_missing=psnr_m,
+                seconds=seconds,
+            )
     return results

@@ -5,6 +5,7 @@ Minimise, for each matrix ``A[b]`` of a batch, ``loss(W[b] @ H[b] - A[b] on obse
 lr 0.01, 1000 steps, loss = Frobenius norm of the difference on observed entries. The matrices of a
 batch have separate parameters, so the batch gives exactly the updates of separate runs.
 """
+
 from __future__ import annotations
 
 import torch
@@ -27,8 +28,19 @@ def init_factors(batch, m, n, k, *, generator, scale=1.0, device=None):
     return torch.stack(Ws).to(device), torch.stack(Hs).to(device)
 
 
-def factorize_gd(A, k, *, generator, lr=0.01, steps=1000, init_scale=1.0, ridge=0.0, loss="norm",
-                 tol=None, check_every=10):
+def factorize_gd(
+    A,
+    k,
+    *,
+    generator,
+    lr=0.01,
+    steps=1000,
+    init_scale=1.0,
+    ridge=0.0,
+    loss="norm",
+    tol=None,
+    check_every=10,
+):
     """Factorize each matrix of ``A`` (batch, m, n), NaN = missing, as ``W @ H`` of rank ``k``.
 
     Parameters
@@ -51,14 +63,20 @@ def factorize_gd(A, k, *, generator, lr=0.01, steps=1000, init_scale=1.0, ridge=
     """
     B, m, n = A.shape
     observed = ~torch.isnan(A)  # (B, m, n)
-    A0 = torch.where(observed, A, torch.zeros((), dtype=A.dtype, device=A.device))
+    A0 = torch.where(
+        observed, A, torch.zeros((), dtype=A.dtype, device=A.device)
+    )
     count = observed.flatten(1).sum(1).clamp_min(1)  # (B,)
-    W, H = init_factors(B, m, n, k, generator=generator, scale=init_scale, device=A.device)
+    W, H = init_factors(
+        B, m, n, k, generator=generator, scale=init_scale, device=A.device
+    )
     W, H = W.to(A.dtype).requires_grad_(), H.to(A.dtype).requires_grad_()
     opt = torch.optim.Adam([W, H], lr=lr)
     history = []
     for step in range(steps):
-        R = (W @ H - A0) * observed  # (B, m, k) @ (B, k, n) -> (B, m, n), zero where missing
+        R = (
+            W @ H - A0
+        ) * observed  # (B, m, k) @ (B, k, n) -> (B, m, n), zero where missing
         if loss == "norm":
             per = R.flatten(1).norm(dim=1)  # (B,)
         elif loss == "sse":
@@ -66,7 +84,9 @@ def factorize_gd(A, k, *, generator, lr=0.01, steps=1000, init_scale=1.0, ridge=
         else:
             per = R.pow(2).flatten(1).sum(1) / count
         if ridge:
-            per = per + ridge * (W.pow(2).flatten(1).sum(1) + H.pow(2).flatten(1).sum(1))
+            per = per + ridge * (
+                W.pow(2).flatten(1).sum(1) + H.pow(2).flatten(1).sum(1)
+            )
         opt.zero_grad()
         per.sum().backward()
         opt.step()

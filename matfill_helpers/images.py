@@ -3,6 +3,7 @@
 The two bundled samples are scikit-learn's ``china.jpg`` and ``flower.jpg`` (CC BY 2.0, see the
 preface for credits); nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -23,19 +24,32 @@ def _read(name_or_path):
         return load_sample_image(f"{name_or_path}.jpg")  # (H, W, 3) uint8
     path = os.fspath(name_or_path)
     if not os.path.isfile(path):
-        _fail("load_image", "name_or_path", f"one of {list(SAMPLES)} or the path of an existing image file",
-              repr(path))
+        _fail(
+            "load_image",
+            "name_or_path",
+            f"one of {list(SAMPLES)} or the path of an existing image file",
+            repr(path),
+        )
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
+            if im.mode in ("RGBA", "LA") or (
+                im.mode == "P" and "transparency" in im.info
+            ):
                 im = im.convert("RGBA")
                 background = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(background, im)  # transparent -> white
+                im = Image.alpha_composite(
+                    background, im
+                )  # transparent -> white
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as err:
-        _fail("load_image", "name_or_path", "a readable PNG or JPEG file", f"{path!r} ({err})")
+        _fail(
+            "load_image",
+            "name_or_path",
+            "a readable PNG or JPEG file",
+            f"{path!r} ({err})",
+        )
 
 
 def load_image(name_or_path="china", *, size=None):
@@ -62,9 +76,20 @@ def load_image(name_or_path="china", *, size=None):
     torch.Size([3, 40, 60])
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
-        _fail("load_image", "name_or_path", "a str or path-like", _describe(name_or_path), exc=TypeError)
+        _fail(
+            "load_image",
+            "name_or_path",
+            "a str or path-like",
+            _describe(name_or_path),
+            exc=TypeError,
+        )
     arr = _read(name_or_path)
-    img = torch.from_numpy(np.array(arr, dtype=np.uint8, copy=True)).permute(2, 0, 1).float() / 255.0  # (3, H, W)
+    img = (
+        torch.from_numpy(np.array(arr, dtype=np.uint8, copy=True))
+        .permute(2, 0, 1)
+        .float()
+        / 255.0
+    )  # (3, H, W)
     if size is not None:
         img = center_crop(img, size)
     return img.contiguous()
@@ -78,19 +103,36 @@ def center_crop(img, size):
     """
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         h = w = int(size)
-    elif (isinstance(size, (tuple, list)) and len(size) == 2
-          and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size)):
+    elif (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool)
+            for s in size
+        )
+    ):
         h, w = (int(s) for s in size)
     else:
-        _fail("load_image", "size", "an int or a pair of ints (h, w)", _describe(size), exc=TypeError)
+        _fail(
+            "load_image",
+            "size",
+            "an int or a pair of ints (h, w)",
+            _describe(size),
+            exc=TypeError,
+        )
     if h < 1 or w < 1:
         _fail("load_image", "size", "positive", repr(size))
     H, W = img.shape[-2:]
     if h > H or w > W:
-        _fail("load_image", "size", f"at most the image size ({H}, {W})", repr(size),
-              "Choose a smaller size.")
+        _fail(
+            "load_image",
+            "size",
+            f"at most the image size ({H}, {W})",
+            repr(size),
+            "Choose a smaller size.",
+        )
     top, left = (H - h) // 2, (W - w) // 2
-    return img[..., top:top + h, left:left + w]
+    return img[..., top : top + h, left : left + w]
 
 
 def to_hwc(img):

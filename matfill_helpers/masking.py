@@ -4,11 +4,19 @@ A masked image is a copy of the (3, H, W) image with NaN at every missing pixel,
 channels. Masks are drawn on the CPU from an explicit generator and moved to the image's device, so
 the same seed gives the same mask on every device.
 """
+
 from __future__ import annotations
 
 import torch
 
-from ._validation import _fail, check_generator, check_image, check_int, check_mask, check_prop
+from ._validation import (
+    _fail,
+    check_generator,
+    check_image,
+    check_int,
+    check_mask,
+    check_prop,
+)
 
 
 def apply_mask(img, mask):
@@ -21,7 +29,9 @@ def apply_mask(img, mask):
     check_image(img, func="apply_mask", allow_nan=True)
     check_mask(mask, func="apply_mask", shape=img.shape[1:])
     masked = img.clone()
-    masked[:, mask.to(img.device)] = float("nan")  # (3, H, W), NaN in every channel
+    masked[:, mask.to(img.device)] = float(
+        "nan"
+    )  # (3, H, W), NaN in every channel
     return masked
 
 
@@ -50,7 +60,9 @@ def mask_image(img, prop, *, generator=None):
     check_image(img, func="mask_image")
     prop = check_prop(prop, func="mask_image")
     g = check_generator(generator, func="mask_image")
-    mask = torch.rand(tuple(img.shape[1:]), generator=g) < prop  # (H, W) on the CPU
+    mask = (
+        torch.rand(tuple(img.shape[1:]), generator=g) < prop
+    )  # (H, W) on the CPU
     mask = mask.to(img.device)
     return apply_mask(img, mask), mask
 
@@ -66,7 +78,9 @@ def random_mask_image(img, n_pixels=900, *, generator=None):
     """
     check_image(img, func="random_mask_image")
     H, W = img.shape[1:]
-    n_pixels = check_int(n_pixels, func="random_mask_image", name="n_pixels", low=0, high=H * W)
+    n_pixels = check_int(
+        n_pixels, func="random_mask_image", name="n_pixels", low=0, high=H * W
+    )
     g = check_generator(generator, func="random_mask_image")
     idx = torch.randperm(H * W, generator=g)[:n_pixels]
     mask = torch.zeros(H * W, dtype=torch.bool)
@@ -86,16 +100,38 @@ def block_mask_image(img, *, height=30, width=30, top=None, left=None):
     """
     check_image(img, func="block_mask_image")
     H, W = img.shape[1:]
-    height = check_int(height, func="block_mask_image", name="height", low=1, high=H)
-    width = check_int(width, func="block_mask_image", name="width", low=1, high=W)
-    top = (H - height) // 2 if top is None else check_int(top, func="block_mask_image", name="top", low=0)
-    left = (W - width) // 2 if left is None else check_int(left, func="block_mask_image", name="left", low=0)
+    height = check_int(
+        height, func="block_mask_image", name="height", low=1, high=H
+    )
+    width = check_int(
+        width, func="block_mask_image", name="width", low=1, high=W
+    )
+    top = (
+        (H - height) // 2
+        if top is None
+        else check_int(top, func="block_mask_image", name="top", low=0)
+    )
+    left = (
+        (W - width) // 2
+        if left is None
+        else check_int(left, func="block_mask_image", name="left", low=0)
+    )
     if top + height > H:
-        _fail("block_mask_image", "top", f"at most {H - height} so the block fits the height {H}", repr(top))
+        _fail(
+            "block_mask_image",
+            "top",
+            f"at most {H - height} so the block fits the height {H}",
+            repr(top),
+        )
     if left + width > W:
-        _fail("block_mask_image", "left", f"at most {W - width} so the block fits the width {W}", repr(left))
+        _fail(
+            "block_mask_image",
+            "left",
+            f"at most {W - width} so the block fits the width {W}",
+            repr(left),
+        )
     mask = torch.zeros(H, W, dtype=torch.bool, device=img.device)
-    mask[top:top + height, left:left + width] = True
+    mask[top : top + height, left : left + width] = True
     return apply_mask(img, mask), mask
 
 
@@ -105,5 +141,7 @@ def missing_mask(masked_img):
     >>> missing_mask(apply_mask(torch.zeros(3, 2, 2), torch.eye(2, dtype=torch.bool))).tolist()
     [[True, False], [False, True]]
     """
-    check_image(masked_img, func="missing_mask", name="masked_img", allow_nan=True)
+    check_image(
+        masked_img, func="missing_mask", name="masked_img", allow_nan=True
+    )
     return torch.isnan(masked_img).any(dim=0)

@@ -3,9 +3,9 @@
 PSNR is computed with ``data_range=1.0``: torchmetrics >= 1.8 requires it, and inferring it from the
 data would change the number from image to image.
 """
+
 from __future__ import annotations
 
-import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio
 from torchmetrics.functional.regression import mean_squared_error
 
@@ -31,6 +31,7 @@ def metrics(img, recon, *, mask=None):
 
     Examples
     --------
+    >>> import torch
     >>> img = torch.zeros(3, 4, 4)
     >>> rmse, psnr = metrics(img, img + 0.1)
     >>> round(rmse, 4), round(psnr, 2)
@@ -39,14 +40,24 @@ def metrics(img, recon, *, mask=None):
     check_image(img, func="metrics", name="img")
     check_image(recon, func="metrics", name="recon")
     if recon.shape != img.shape:
-        _fail("metrics", "recon", f"the same shape as 'img' {tuple(img.shape)}", f"shape {tuple(recon.shape)}")
+        _fail(
+            "metrics",
+            "recon",
+            f"the same shape as 'img' {tuple(img.shape)}",
+            f"shape {tuple(recon.shape)}",
+        )
     recon = recon.to(img.device)
     if mask is not None:
         check_mask(mask, func="metrics", shape=img.shape[1:])
         mask = mask.to(img.device)
         if not bool(mask.any()):
-            _fail("metrics", "mask", "a mask with at least one missing (True) pixel", "an all-False mask",
-                  "Use mask=None to score all pixels.")
+            _fail(
+                "metrics",
+                "mask",
+                "a mask with at least one missing (True) pixel",
+                "an all-False mask",
+                "Use mask=None to score all pixels.",
+            )
         img, recon = img[:, mask], recon[:, mask]  # (3, n_missing)
     target, preds = img.reshape(-1).double(), recon.reshape(-1).double()
     rmse = mean_squared_error(preds, target, squared=False)

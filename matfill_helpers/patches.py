@@ -19,6 +19,7 @@ This is a piecewise-linear estimator of patches (Yu, Sapiro and Mallat 2012) wit
 of the current estimate as its pieces. Everything is torch: it runs on the input's device, with no
 data-dependent host synchronisation inside the loops but one per pass (the group sizes).
 """
+
 from __future__ import annotations
 
 import torch
@@ -29,7 +30,9 @@ from .als import pyramid_fill
 from .factorization import register_method
 
 _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
-_CHUNK = 16384  # patches solved at once: at most ~160 MB of rank-50 Gram matrices
+_CHUNK = (
+    16384  # patches solved at once: at most ~160 MB of rank-50 Gram matrices
+)
 
 
 def _laplacian(u):
@@ -68,10 +71,14 @@ def smooth_fill(masked_img, *, iters=50):
     x = pyramid_fill(u0, (~missing).to(u0.dtype))  # (3, H, W), a cheap start
     m = missing.to(u0.dtype)
 
-    def A(v):  # the energy's Hessian restricted to the missing pixels (symmetric, PSD)
+    def A(
+        v,
+    ):  # the energy's Hessian restricted to the missing pixels (symmetric, PSD)
         return m * _laplacian(_laplacian(m * v))
 
-    r = -m * _laplacian(_laplacian(x))  # (3, H, W) residual of the normal equations
+    r = -m * _laplacian(
+        _laplacian(x)
+    )  # (3, H, W) residual of the normal equations
     p = r.clone()
     rs = (r * r).sum((1, 2), keepdim=True)
     for _ in range(iters):  # a fixed number of steps: no host synchronisation
@@ -88,9 +95,14 @@ def smooth_fill(masked_img, *, iters=50):
 def _unfold(z, patch, stride, oy, ox):
     """Patches (N, C * patch**2) of ``z`` (C, H, W) cropped at (oy, ox), padded to fit the stride."""
     sub = z[:, oy:, ox:]
-    ph, pw = (-(sub.shape[1] - patch)) % stride, (-(sub.shape[2] - patch)) % stride
+    ph, pw = (
+        (-(sub.shape[1] - patch)) % stride,
+        (-(sub.shape[2] - patch)) % stride,
+    )
     sub = F.pad(sub[None], (0, pw, 0, ph), mode="replicate")
-    return F.unfold(sub, patch, stride=stride)[0].T, sub.shape[-2:]  # (C p^2, N) -> (N, C p^2)
+    return F.unfold(sub, patch, stride=stride)[0].T, sub.shape[
+        -2:
+    ]  # (C p^2, N) -> (N, C p^2)
 
 
 def kmeans(X, k, *, generator, iters=10, sample=8192, centers=None):
@@ -105,12 +117,24 @@ def kmeans(X, k, *, generator, iters=10, sample=8192, centers=None):
     (1, 1, True)
     """
     n = X.shape[0]
-    S = X[torch.randperm(n, generator=generator)[:sample].to(X.device)] if n > sample else X
+    S = (
+        X[torch.randperm(n, generator=generator)[:sample].to(X.device)]
+        if n > sample
+        else X
+    )
     if centers is None:
-        centers = S[torch.randperm(S.shape[0], generator=generator)[:k].to(X.device)]
-        centers = torch.cat([centers, centers[:1].expand(k - centers.shape[0], -1)])  # k > rows
+        centers = S[
+            torch.randperm(S.shape[0], generator=generator)[:k].to(X.device)
+        ]
+        centers = torch.cat(
+            [centers, centers[:1].expand(k - centers.shape[0], -1)]
+        )  # k > rows
     for _ in range(iters):
-        d2 = (S * S).sum(1, keepdim=True) - 2 * S @ centers.T + (centers * centers).sum(1)  # (n_s, k)
+        d2 = (
+            (S * S).sum(1, keepdim=True)
+            - 2 * S @ centers.T
+            + (centers * centers).sum(1)
+        )  # (n_s, k)
         lab = d2.argmin(1)
         sums = torch.zeros_like(centers).index_add_(0, lab, S)
         count = torch.bincount(lab, minlength=k).to(X.dtype)[:, None]
@@ -144,40 +168,72 @@ def fit_patch_rows(Y, M, P, *, rank, noise, channels=3):
     Pc = P - mu
     lam, V = torch.linalg.eigh(Pc.T @ Pc / N)  # ascending, (d,), (d, d)
     r = min(rank, d)
-    Vs = V[:, -r:] * lam[-r:].clamp_min(0).sqrt()  # (d, r): whitened directions
-    Vq = Vs.view(channels, p2, r).permute(1, 0, 2)  # (p2, C, r): one pixel's rows
-    outer = (Vq.transpose(1, 2) @ Vq).reshape(p2, r * r)  # (p2, r*r): sum over channels of v v^T
+    Vs = (
+        V[:, -r:] * lam[-r:].clamp_min(0).sqrt()
+    )  # (d, r): whitened directions
+    Vq = Vs.view(channels, p2, r).permute(
+        1, 0, 2
+    )  # (p2, C, r): one pixel's rows
+    outer = (Vq.transpose(1, 2) @ Vq).reshape(
+        p2, r * r
+    )  # (p2, r*r): sum over channels of v v^T
     eye = noise * torch.eye(r, dtype=P.dtype, device=P.device)
     Mfull = M.repeat(1, channels)  # (N, d)
     out = torch.empty_like(P)
     for s in range(0, N, _CHUNK):  # chunks bound memory; each is fully batched
-        G = (M[s:s + _CHUNK] @ outer).view(-1, r, r) + eye  # (c, p2) @ (p2, r*r) -> (c, r, r)
-        rhs = ((Y[s:s + _CHUNK] - mu) * Mfull[s:s + _CHUNK]) @ Vs  # (c, d) @ (d, r) -> (c, r)
-        L, _ = torch.linalg.cholesky_ex(G)  # no error check: no host synchronisation
+        G = (M[s : s + _CHUNK] @ outer).view(
+            -1, r, r
+        ) + eye  # (c, p2) @ (p2, r*r) -> (c, r, r)
+        rhs = (
+            (Y[s : s + _CHUNK] - mu) * Mfull[s : s + _CHUNK]
+        ) @ Vs  # (c, d) @ (d, r) -> (c, r)
+        L, _ = torch.linalg.cholesky_ex(
+            G
+        )  # no error check: no host synchronisation
         z = torch.cholesky_solve(rhs.unsqueeze(-1), L).squeeze(-1)  # (c, r)
-        out[s:s + _CHUNK] = z @ Vs.T + mu
+        out[s : s + _CHUNK] = z @ Vs.T + mu
     return out
 
 
-def _check(masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters):
+def _check(
+    masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
+):
     func = "reconstruct"
     patch = check_int(patch, func=func, name="patch", low=2)
     stride = check_int(stride, func=func, name="stride", low=1, high=patch)
     clusters = check_int(clusters, func=func, name="clusters", low=1)
     iters = check_int(iters, func=func, name="iters", low=1)
-    smooth_iters = check_int(smooth_iters, func=func, name="smooth_iters", low=0)
+    smooth_iters = check_int(
+        smooth_iters, func=func, name="smooth_iters", low=0
+    )
     noise = check_positive(noise, func=func, name="noise")
     d = 3 * patch * patch
     rank = check_int(rank, func=func, name="rank", low=1, high=d)
     _, H, W = masked_img.shape
     if min(H, W) < patch:
-        _fail(func, "masked_img", f"at least {patch} x {patch} pixels for method 'patches' with "
-              f"patch={patch}", f"shape {tuple(masked_img.shape)}", "Pass a smaller 'patch'.")
+        _fail(
+            func,
+            "masked_img",
+            f"at least {patch} x {patch} pixels for method 'patches' with "
+            f"patch={patch}",
+            f"shape {tuple(masked_img.shape)}",
+            "Pass a smaller 'patch'.",
+        )
     return rank, patch, stride, clusters, iters, noise, smooth_iters
 
 
-def reconstruct_patches(masked_img, *, rank, generator, patch=6, stride=2, clusters=32, iters=6,
-                        noise=3e-4, smooth_iters=50):
+def reconstruct_patches(
+    masked_img,
+    *,
+    rank,
+    generator,
+    patch=6,
+    stride=2,
+    clusters=32,
+    iters=6,
+    noise=3e-4,
+    smooth_iters=50,
+):
     """Fill a masked (3, H, W) image with clustered low-rank patch models (see the module docstring).
 
     Parameters
@@ -207,7 +263,8 @@ def reconstruct_patches(masked_img, *, rank, generator, patch=6, stride=2, clust
     (torch.Size([3, 48, 48]), True)
     """
     rank, patch, stride, clusters, iters, noise, smooth_iters = _check(
-        masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters)
+        masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
+    )
     C, H, W = masked_img.shape
     p2 = patch * patch
     missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, H, W)
@@ -215,28 +272,48 @@ def reconstruct_patches(masked_img, *, rank, generator, patch=6, stride=2, clust
     u0 = torch.nan_to_num(masked_img.float(), nan=0.0)  # (3, H, W)
     x = smooth_fill(masked_img, iters=smooth_iters)
     offsets = [(a, b) for a in range(stride) for b in range(stride)]
-    num, den = torch.zeros_like(u0), torch.zeros_like(observed)  # averages of the last passes
+    num, den = (
+        torch.zeros_like(u0),
+        torch.zeros_like(observed),
+    )  # averages of the last passes
     centers = None
     for t in range(iters):
         oy, ox = offsets[t % len(offsets)]
-        P, size = _unfold(x, patch, stride, oy, ox)  # (N, 3 p2) current patches
+        P, size = _unfold(
+            x, patch, stride, oy, ox
+        )  # (N, 3 p2) current patches
         Y, _ = _unfold(u0, patch, stride, oy, ox)
         M, _ = _unfold(observed, patch, stride, oy, ox)  # (N, p2)
         flat = P.view(-1, C, p2)
-        features = (flat - flat.mean(2, keepdim=True)).flatten(1)  # the shape of a patch, not its colour
-        labels, centers = kmeans(features, clusters, generator=generator, iters=10 if centers is None else 3,
-                                 centers=centers)
+        features = (flat - flat.mean(2, keepdim=True)).flatten(
+            1
+        )  # the shape of a patch, not its colour
+        labels, centers = kmeans(
+            features,
+            clusters,
+            generator=generator,
+            iters=10 if centers is None else 3,
+            centers=centers,
+        )
         order = torch.argsort(labels)
-        counts = torch.bincount(labels, minlength=clusters).tolist()  # one host sync per pass
+        counts = torch.bincount(
+            labels, minlength=clusters
+        ).tolist()  # one host sync per pass
         pred = torch.empty_like(P)
         start = 0
         for n in counts:
             if n:
-                idx = order[start:start + n]
-                pred[idx] = fit_patch_rows(Y[idx], M[idx], P[idx], rank=rank, noise=noise, channels=C)
+                idx = order[start : start + n]
+                pred[idx] = fit_patch_rows(
+                    Y[idx], M[idx], P[idx], rank=rank, noise=noise, channels=C
+                )
             start += n
-        sums = F.fold(pred.T[None], size, patch, stride=stride)[0, :, :H - oy, :W - ox]  # (3, H-oy, W-ox)
-        cover = F.fold(torch.ones_like(M).T[None], size, patch, stride=stride)[0, :, :H - oy, :W - ox]
+        sums = F.fold(pred.T[None], size, patch, stride=stride)[
+            0, :, : H - oy, : W - ox
+        ]  # (3, H-oy, W-ox)
+        cover = F.fold(torch.ones_like(M).T[None], size, patch, stride=stride)[
+            0, :, : H - oy, : W - ox
+        ]
         est = x.clone()
         est[:, oy:, ox:] = sums / cover
         x = torch.where(missing, est, u0)
@@ -247,5 +324,8 @@ def reconstruct_patches(masked_img, *, rank, generator, patch=6, stride=2, clust
     return torch.where(missing, out, u0)
 
 
-register_method("patches", reconstruct_patches,
-                options=("patch", "stride", "clusters", "iters", "noise", "smooth_iters"))
+register_method(
+    "patches",
+    reconstruct_patches,
+    options=("patch", "stride", "clusters", "iters", "noise", "smooth_iters"),
+)

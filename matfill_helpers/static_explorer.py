@@ -10,6 +10,7 @@ One setting (image, missing proportion, rank, method, seed) is computed by :func
 the same function the live explorer (:mod:`matfill_helpers.widgets`) calls, so both show the same
 numbers for the same setting.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,14 @@ import time
 
 import numpy as np
 
-from ._validation import _describe, _fail, check_choice, check_image, check_int, check_prop
+from ._validation import (
+    _describe,
+    _fail,
+    check_choice,
+    check_image,
+    check_int,
+    check_prop,
+)
 from .factorization import reconstruct
 from .masking import mask_image
 from .metrics import metrics
@@ -63,16 +71,35 @@ def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
     """
     prop = check_prop(prop, func="explore_setting")
     if prop >= 1.0:
-        _fail("explore_setting", "prop", "a float in [0, 1) (at least one pixel must stay observed)", repr(prop))
+        _fail(
+            "explore_setting",
+            "prop",
+            "a float in [0, 1) (at least one pixel must stay observed)",
+            repr(prop),
+        )
     seed = check_int(seed, func="explore_setting", name="seed", low=0)
     masked, mask = mask_image(img, prop, generator=seed)
     t0 = time.perf_counter()
-    recon = reconstruct(masked, rank=rank, method=method, generator=seed, **options)
+    recon = reconstruct(
+        masked, rank=rank, method=method, generator=seed, **options
+    )
     seconds = time.perf_counter() - t0
     rmse, psnr = metrics(img, recon)
-    rmse_m, psnr_m = metrics(img, recon, mask=mask) if bool(mask.any()) else (math.nan, math.nan)
-    return dict(masked=masked, mask=mask, recon=recon, rmse=rmse, psnr=psnr, rmse_missing=rmse_m,
-                psnr_missing=psnr_m, seconds=seconds)
+    rmse_m, psnr_m = (
+        metrics(img, recon, mask=mask)
+        if bool(mask.any())
+        else (math.nan, math.nan)
+    )
+    return dict(
+        masked=masked,
+        mask=mask,
+        recon=recon,
+        rmse=rmse,
+        psnr=psnr,
+        rmse_missing=rmse_m,
+        psnr_missing=psnr_m,
+        seconds=seconds,
+    )
 
 
 def encode_image(img, *, fmt="png", quality=90, scale=1):
@@ -99,11 +126,15 @@ def encode_image(img, *, fmt="png", quality=90, scale=1):
 
     check_image(img, func="encode_image", allow_nan=True)
     check_choice(fmt, set(_FORMATS), func="encode_image", name="fmt")
-    quality = check_int(quality, func="encode_image", name="quality", low=1, high=95)
+    quality = check_int(
+        quality, func="encode_image", name="quality", low=1, high=95
+    )
     scale = check_int(scale, func="encode_image", name="scale", low=1, high=32)
     arr = np.round(image_to_rgb(img) * 255).astype(np.uint8)  # (H, W, 3)
     if scale > 1:
-        arr = arr.repeat(scale, axis=0).repeat(scale, axis=1)  # (H * scale, W * scale, 3)
+        arr = arr.repeat(scale, axis=0).repeat(
+            scale, axis=1
+        )  # (H * scale, W * scale, 3)
     buf = io.BytesIO()
     kw = {"quality": quality} if fmt == "jpeg" else {}
     Image.fromarray(arr).save(buf, format=_FORMATS[fmt], **kw)
@@ -129,9 +160,20 @@ def _num(x, digits):
 
 def _check_grid(values, *, name, kind):
     if not isinstance(values, (list, tuple)) or not values:
-        _fail("StaticExplorer", name, f"a non-empty list of {kind}", _describe(values), exc=TypeError)
+        _fail(
+            "StaticExplorer",
+            name,
+            f"a non-empty list of {kind}",
+            _describe(values),
+            exc=TypeError,
+        )
     if len(set(values)) != len(values):
-        _fail("StaticExplorer", name, "a list without repeated values", repr(list(values)))
+        _fail(
+            "StaticExplorer",
+            name,
+            "a list without repeated values",
+            repr(list(values)),
+        )
     return list(values)
 
 
@@ -170,8 +212,20 @@ class StaticExplorer:
     (2, 2, True)
     """
 
-    def __init__(self, img, results, *, props, ranks, prop=None, rank=None, title=None, fmt="png", quality=90,
-                 display_px=192):
+    def __init__(
+        self,
+        img,
+        results,
+        *,
+        props,
+        ranks,
+        prop=None,
+        rank=None,
+        title=None,
+        fmt="png",
+        quality=90,
+        display_px=192,
+    ):
         check_image(img, func="StaticExplorer")
         props = _check_grid(props, name="props", kind="floats in [0, 1]")
         ranks = _check_grid(ranks, name="ranks", kind="ints")
@@ -180,22 +234,56 @@ class StaticExplorer:
         for r in ranks:
             check_int(r, func="StaticExplorer", name="ranks", low=1)
         if not isinstance(results, dict):
-            _fail("StaticExplorer", "results", "a dict mapping (prop, rank) to a result dict", _describe(results),
-                  exc=TypeError)
-        missing = [(p, r) for p in props for r in ranks if (p, r) not in results]
+            _fail(
+                "StaticExplorer",
+                "results",
+                "a dict mapping (prop, rank) to a result dict",
+                _describe(results),
+                exc=TypeError,
+            )
+        missing = [
+            (p, r) for p in props for r in ranks if (p, r) not in results
+        ]
         if missing:
-            _fail("StaticExplorer", "results", "a result for every (prop, rank) of the grid",
-                  f"no entry for {missing[0]!r}")
+            _fail(
+                "StaticExplorer",
+                "results",
+                "a result for every (prop, rank) of the grid",
+                f"no entry for {missing[0]!r}",
+            )
         check_choice(fmt, set(_FORMATS), func="StaticExplorer", name="fmt")
-        self.display_px = check_int(display_px, func="StaticExplorer", name="display_px", low=16, high=2048)
+        self.display_px = check_int(
+            display_px,
+            func="StaticExplorer",
+            name="display_px",
+            low=16,
+            high=2048,
+        )
         if title is not None and not isinstance(title, str):
-            _fail("StaticExplorer", "title", "a str or None", _describe(title), exc=TypeError)
+            _fail(
+                "StaticExplorer",
+                "title",
+                "a str or None",
+                _describe(title),
+                exc=TypeError,
+            )
         i0 = props.index(prop) if prop in props else len(props) // 2
         j0 = ranks.index(rank) if rank in ranks else len(ranks) // 2
-        self.props, self.ranks, self.title, self.start = props, ranks, title, (i0, j0)
+        self.props, self.ranks, self.title, self.start = (
+            props,
+            ranks,
+            title,
+            (i0, j0),
+        )
 
         def grid(key, digits):
-            return [[_num(results[(p, r)].get(key, math.nan), digits) for r in ranks] for p in props]
+            return [
+                [
+                    _num(results[(p, r)].get(key, math.nan), digits)
+                    for r in ranks
+                ]
+                for p in props
+            ]
 
         from .masking import apply_mask
 
@@ -203,11 +291,26 @@ class StaticExplorer:
             "ranks": [int(r) for r in ranks],
             "props": [float(p) for p in props],
             "original": data_uri(img, fmt=fmt, quality=quality),
-            "masked": [data_uri(apply_mask(img, results[(p, ranks[0])]["mask"].cpu()), fmt="png") for p in props],
-            "recon": [[data_uri(results[(p, r)]["recon"], fmt=fmt, quality=quality) for r in ranks]
-                      for p in props],
-            "rmse": grid("rmse", 4), "psnr": grid("psnr", 2),
-            "rmse_missing": grid("rmse_missing", 4), "psnr_missing": grid("psnr_missing", 2),
+            "masked": [
+                data_uri(
+                    apply_mask(img, results[(p, ranks[0])]["mask"].cpu()),
+                    fmt="png",
+                )
+                for p in props
+            ],
+            "recon": [
+                [
+                    data_uri(
+                        results[(p, r)]["recon"], fmt=fmt, quality=quality
+                    )
+                    for r in ranks
+                ]
+                for p in props
+            ],
+            "rmse": grid("rmse", 4),
+            "psnr": grid("psnr", 2),
+            "rmse_missing": grid("rmse_missing", 4),
+            "psnr_missing": grid("psnr_missing", 2),
         }
         payload = json.dumps(self.data, separators=(",", ":"))
         digest = hashlib.sha1(payload.encode()).hexdigest()[:8]
@@ -218,14 +321,18 @@ class StaticExplorer:
         return self.html
 
     def __repr__(self):
-        return (f"StaticExplorer(props={self.props}, ranks={self.ranks}, uid={self.uid!r}, "
-                f"{len(self.html)} bytes of HTML)")
+        return (
+            f"StaticExplorer(props={self.props}, ranks={self.ranks}, uid={self.uid!r}, "
+            f"{len(self.html)} bytes of HTML)"
+        )
 
     def save(self, path):
         """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
         title = html.escape(self.title or "matfill explorer")
-        page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
-                f"<body>\n{self.html}\n</body></html>\n")
+        page = (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body>\n{self.html}\n</body></html>\n"
+        )
         with open(path, "w", encoding="utf-8") as f:
             f.write(page)
         return path
@@ -286,30 +393,40 @@ def _render(ex, payload):
     uid, (i, j) = ex.uid, ex.start
     d = ex.data
     esc = html.escape
-    title = f'<div class="mfx-title"><strong>{esc(ex.title)}</strong></div>' if ex.title else ""
-    safe = payload.replace("</", "<\\/")  # keep the JSON from closing its <script>
+    title = (
+        f'<div class="mfx-title"><strong>{esc(ex.title)}</strong></div>'
+        if ex.title
+        else ""
+    )
+    safe = payload.replace(
+        "</", "<\\/"
+    )  # keep the JSON from closing its <script>
     px = ex.display_px
     percent = f"{math.floor(100 * d['props'][i] + 0.5)}%"  # as the script's Math.round
 
     def slider(name, label, n, k, text):
-        return (f'<label for="{uid}-{name}">{label}: <output id="{uid}-{name}-value">{text}</output></label>'
-                f'<input type="range" id="{uid}-{name}" name="{name}" min="0" max="{n - 1}" step="1" '
-                f'value="{k}" aria-label="{label}">')
+        return (
+            f'<label for="{uid}-{name}">{label}: <output id="{uid}-{name}-value">{text}</output></label>'
+            f'<input type="range" id="{uid}-{name}" name="{name}" min="0" max="{n - 1}" step="1" '
+            f'value="{k}" aria-label="{label}">'
+        )
 
     def figure(name, caption, src):
-        return (f'<figure><img id="{uid}-{name}" src="{src}" alt="{caption}" width="{px}">'
-                f"<figcaption>{caption}</figcaption></figure>")
+        return (
+            f'<figure><img id="{uid}-{name}" src="{src}" alt="{caption}" width="{px}">'
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
 
     return (
         f'<div class="matfill-explorer" id="{uid}" data-setting="{i},{j}">'
         f"<style>{_STYLE % {'uid': uid, 'px': px}}</style>{title}"
         f'<div class="mfx-controls">'
-        f'<span>{slider("rank", "rank", len(d["ranks"]), j, d["ranks"][j])}</span>'
-        f'<span>{slider("prop", "missing", len(d["props"]), i, percent)}</span>'
+        f"<span>{slider('rank', 'rank', len(d['ranks']), j, d['ranks'][j])}</span>"
+        f"<span>{slider('prop', 'missing', len(d['props']), i, percent)}</span>"
         f"</div>"
         f'<div class="mfx-images">{figure("original", "original", d["original"])}'
-        f'{figure("masked", "masked (missing in magenta)", d["masked"][i])}'
-        f'{figure("recon", "reconstruction", d["recon"][i][j])}</div>'
+        f"{figure('masked', 'masked (missing in magenta)', d['masked'][i])}"
+        f"{figure('recon', 'reconstruction', d['recon'][i][j])}</div>"
         f'<div class="mfx-scores">All pixels: RMSE <span id="{uid}-rmse">{_fmt(d["rmse"][i][j], 4)}</span>, '
         f'PSNR <span id="{uid}-psnr">{_fmt(d["psnr"][i][j], 2, " dB")}</span>. '
         f'Missing pixels only: RMSE <span id="{uid}-rmse-missing">{_fmt(d["rmse_missing"][i][j], 4)}</span>, '
@@ -320,8 +437,21 @@ def _render(ex, payload):
     )
 
 
-def static_explorer(img, *, props=(0.1, 0.2, 0.4, 0.6, 0.8), ranks=(2, 5, 10, 25, 50), method="als", seed=0,
-                    prop=None, rank=None, title=None, fmt="jpeg", quality=90, display_px=192, **options):
+def static_explorer(
+    img,
+    *,
+    props=(0.1, 0.2, 0.4, 0.6, 0.8),
+    ranks=(2, 5, 10, 25, 50),
+    method="als",
+    seed=0,
+    prop=None,
+    rank=None,
+    title=None,
+    fmt="jpeg",
+    quality=90,
+    display_px=192,
+    **options,
+):
     """Compute every (prop, rank) setting with :func:`explore_setting` and wrap it in a :class:`StaticExplorer`.
 
     Parameters
@@ -341,7 +471,22 @@ def static_explorer(img, *, props=(0.1, 0.2, 0.4, 0.6, 0.8), ranks=(2, 5, 10, 25
     """
     check_image(img, func="static_explorer")
     props, ranks = list(props), list(ranks)
-    results = {(p, r): explore_setting(img, prop=p, rank=r, method=method, seed=seed, **options)
-               for p in props for r in ranks}
-    return StaticExplorer(img, results, props=props, ranks=ranks, prop=prop, rank=rank, title=title, fmt=fmt,
-                          quality=quality, display_px=display_px)
+    results = {
+        (p, r): explore_setting(
+            img, prop=p, rank=r, method=method, seed=seed, **options
+        )
+        for p in props
+        for r in ranks
+    }
+    return StaticExplorer(
+        img,
+        results,
+        props=props,
+        ranks=ranks,
+        prop=prop,
+        rank=rank,
+        title=title,
+        fmt=fmt,
+        quality=quality,
+        display_px=display_px,
+    )

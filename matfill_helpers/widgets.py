@@ -13,13 +13,21 @@ proportions. A notebook front end with a kernel shows the widget; the book's HTM
 to prefer ``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``), so the published page
 shows sliders that work without a kernel instead of a dead widget.
 """
+
 from __future__ import annotations
 
 import numbers
 import time
 from collections import OrderedDict
 
-from ._validation import _describe, _fail, check_choice, check_image, check_int, check_prop
+from ._validation import (
+    _describe,
+    _fail,
+    check_choice,
+    check_image,
+    check_int,
+    check_prop,
+)
 from .factorization import _RANKLESS, METHODS
 from .images import load_image
 from .static_explorer import StaticExplorer, encode_image, explore_setting
@@ -34,7 +42,9 @@ STATIC_RANKS = (2, 5, 10, 25, 50)
 
 
 def _key_prop(prop):
-    return round(float(prop), 6)  # slider floats like 0.30000000000000004 share a cache entry with 0.3
+    return round(
+        float(prop), 6
+    )  # slider floats like 0.30000000000000004 share a cache entry with 0.3
 
 
 class Explorer:
@@ -59,9 +69,23 @@ class Explorer:
     hits, misses : int, cache statistics
     """
 
-    def __init__(self, img=None, *, method="als", rank=10, prop=0.5, seed=0, size=DEFAULT_SIZE, max_rank=50,
-                 options=None, static=True, static_ranks=STATIC_RANKS, static_props=STATIC_PROPS, display_px=192,
-                 cache_size=128):
+    def __init__(
+        self,
+        img=None,
+        *,
+        method="als",
+        rank=10,
+        prop=0.5,
+        seed=0,
+        size=DEFAULT_SIZE,
+        max_rank=50,
+        options=None,
+        static=True,
+        static_ranks=STATIC_RANKS,
+        static_props=STATIC_PROPS,
+        display_px=192,
+        cache_size=128,
+    ):
         import ipywidgets as w
 
         if img is None or isinstance(img, str):
@@ -72,44 +96,104 @@ class Explorer:
         check_choice(method, set(METHODS), func="explorer", name="method")
         max_rank = check_int(max_rank, func="explorer", name="max_rank", low=1)
         max_rank = min(max_rank, n)
-        rank = check_int(rank, func="explorer", name="rank", low=1, high=max_rank)
+        rank = check_int(
+            rank, func="explorer", name="rank", low=1, high=max_rank
+        )
         check_prop(prop, func="explorer", low=PROP_MIN, high=PROP_MAX)
         seed = check_int(seed, func="explorer", name="seed", low=0)
         self.options = self._check_options(options)
         if not isinstance(static, bool):
-            _fail("explorer", "static", "a bool", _describe(static), exc=TypeError)
+            _fail(
+                "explorer",
+                "static",
+                "a bool",
+                _describe(static),
+                exc=TypeError,
+            )
         self.static = static
         for r in static_ranks:
             check_int(r, func="explorer", name="static_ranks", low=1)
         for p in static_props:
-            if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-                _fail("explorer", "static_props", "a list of floats in [0, 1)", _describe(p))
-        self.static_ranks = [r for r in static_ranks if r <= max_rank] or [max_rank]
+            if (
+                isinstance(p, bool)
+                or not isinstance(p, numbers.Real)
+                or not 0.0 <= p < 1.0
+            ):
+                _fail(
+                    "explorer",
+                    "static_props",
+                    "a list of floats in [0, 1)",
+                    _describe(p),
+                )
+        self.static_ranks = [r for r in static_ranks if r <= max_rank] or [
+            max_rank
+        ]
         self.static_props = list(static_props)
         if not self.static_props:
-            _fail("explorer", "static_props", "a non-empty list of floats in [0, 1)", "an empty list")
-        self.display_px = check_int(display_px, func="explorer", name="display_px", low=16, high=2048)
-        self.cache_size = check_int(cache_size, func="explorer", name="cache_size", low=1)
-        scale = max(1, round(self.display_px / max(self.img.shape[1:])))  # shown enlarged by a whole factor
+            _fail(
+                "explorer",
+                "static_props",
+                "a non-empty list of floats in [0, 1)",
+                "an empty list",
+            )
+        self.display_px = check_int(
+            display_px, func="explorer", name="display_px", low=16, high=2048
+        )
+        self.cache_size = check_int(
+            cache_size, func="explorer", name="cache_size", low=1
+        )
+        scale = max(
+            1, round(self.display_px / max(self.img.shape[1:]))
+        )  # shown enlarged by a whole factor
         self._cache = OrderedDict()  # (method, rank, prop, seed) -> setting result, least recently used first
         self._masked_png = {}  # (prop, seed) -> PNG bytes
         self.hits = self.misses = 0
         self.result = {}
 
-        common = dict(continuous_update=False, style={"description_width": "initial"})
-        self.rank_slider = w.IntSlider(value=rank, min=1, max=max_rank, step=1, description="rank", **common)
-        self.prop_slider = w.FloatSlider(value=prop, min=PROP_MIN, max=PROP_MAX, step=PROP_STEP,
-                                         description="missing", readout_format=".0%", **common)
-        self.method_dropdown = w.Dropdown(options=sorted(METHODS), value=method, description="method",
-                                          layout=w.Layout(width="11em"))
-        self.seed_box = w.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed",
-                                         layout=w.Layout(width="9em"))
+        common = dict(
+            continuous_update=False, style={"description_width": "initial"}
+        )
+        self.rank_slider = w.IntSlider(
+            value=rank,
+            min=1,
+            max=max_rank,
+            step=1,
+            description="rank",
+            **common,
+        )
+        self.prop_slider = w.FloatSlider(
+            value=prop,
+            min=PROP_MIN,
+            max=PROP_MAX,
+            step=PROP_STEP,
+            description="missing",
+            readout_format=".0%",
+            **common,
+        )
+        self.method_dropdown = w.Dropdown(
+            options=sorted(METHODS),
+            value=method,
+            description="method",
+            layout=w.Layout(width="11em"),
+        )
+        self.seed_box = w.BoundedIntText(
+            value=seed,
+            min=0,
+            max=2**31 - 1,
+            description="seed",
+            layout=w.Layout(width="9em"),
+        )
         # PNGs at the image's own size (small messages, small saved state), enlarged by the browser
         # without smoothing (the class below sets image-rendering: pixelated)
         width = str(self.img.shape[2] * scale)
         self.original_image, self.masked_image, self.recon_image = (
-            w.Image(format="png", width=width) for _ in range(3))
-        for image in (self.original_image, self.masked_image, self.recon_image):
+            w.Image(format="png", width=width) for _ in range(3)
+        )
+        for image in (
+            self.original_image,
+            self.masked_image,
+            self.recon_image,
+        ):
             image.add_class("mfx-pixelated")
         self.original_image.value = self._png(self.img)
         self.scores = w.HTML()
@@ -117,16 +201,39 @@ class Explorer:
         def column(image, caption):
             return w.VBox([image, w.HTML(f"<center>{caption}</center>")])
 
-        self.widget = w.VBox([
-            w.HBox([self.rank_slider, self.prop_slider, self.method_dropdown, self.seed_box],
-                   layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([column(self.original_image, "original"),
-                    column(self.masked_image, "masked (missing in magenta)"),
-                    column(self.recon_image, "reconstruction")], layout=w.Layout(flex_flow="row wrap")),
-            self.scores,
-            w.HTML("<style>.mfx-pixelated { image-rendering: pixelated; }</style>"),
-        ])
-        for control in (self.rank_slider, self.prop_slider, self.method_dropdown, self.seed_box):
+        self.widget = w.VBox(
+            [
+                w.HBox(
+                    [
+                        self.rank_slider,
+                        self.prop_slider,
+                        self.method_dropdown,
+                        self.seed_box,
+                    ],
+                    layout=w.Layout(flex_flow="row wrap"),
+                ),
+                w.HBox(
+                    [
+                        column(self.original_image, "original"),
+                        column(
+                            self.masked_image, "masked (missing in magenta)"
+                        ),
+                        column(self.recon_image, "reconstruction"),
+                    ],
+                    layout=w.Layout(flex_flow="row wrap"),
+                ),
+                self.scores,
+                w.HTML(
+                    "<style>.mfx-pixelated { image-rendering: pixelated; }</style>"
+                ),
+            ]
+        )
+        for control in (
+            self.rank_slider,
+            self.prop_slider,
+            self.method_dropdown,
+            self.seed_box,
+        ):
             control.observe(self._on_change, names="value")
         self.update()
 
@@ -134,9 +241,17 @@ class Explorer:
     def _check_options(options):
         if options is None:
             return {}
-        if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
-            _fail("explorer", "options", "a dict mapping a method name to a dict of its options, e.g. "
-                  "{'gd': mh.GD_TUNED}", _describe(options), exc=TypeError)
+        if not isinstance(options, dict) or not all(
+            isinstance(v, dict) for v in options.values()
+        ):
+            _fail(
+                "explorer",
+                "options",
+                "a dict mapping a method name to a dict of its options, e.g. "
+                "{'gd': mh.GD_TUNED}",
+                _describe(options),
+                exc=TypeError,
+            )
         for name in options:
             check_choice(name, set(METHODS), func="explorer", name="options")
         return {name: dict(opts) for name, opts in options.items()}
@@ -146,8 +261,12 @@ class Explorer:
 
     def setting(self):
         """The current ``(method, rank, prop, seed)`` read from the controls."""
-        return (self.method_dropdown.value, int(self.rank_slider.value), _key_prop(self.prop_slider.value),
-                int(self.seed_box.value))
+        return (
+            self.method_dropdown.value,
+            int(self.rank_slider.value),
+            _key_prop(self.prop_slider.value),
+            int(self.seed_box.value),
+        )
 
     def compute(self, method, rank, prop, seed):
         """The result of one setting (from the cache when it was computed before); updates the statistics."""
@@ -157,9 +276,26 @@ class Explorer:
             self._cache.move_to_end(key)
             return self._cache[key], True
         self.misses += 1
-        out = explore_setting(self.img, prop=key[2], rank=key[1], method=method, seed=key[3],
-                              **self.options.get(method, {}))
-        entry = {k: out[k] for k in ("mask", "recon", "rmse", "psnr", "rmse_missing", "psnr_missing", "seconds")}
+        out = explore_setting(
+            self.img,
+            prop=key[2],
+            rank=key[1],
+            method=method,
+            seed=key[3],
+            **self.options.get(method, {}),
+        )
+        entry = {
+            k: out[k]
+            for k in (
+                "mask",
+                "recon",
+                "rmse",
+                "psnr",
+                "rmse_missing",
+                "psnr_missing",
+                "seconds",
+            )
+        }
         entry["png"] = self._png(out["recon"])
         if key[2:] not in self._masked_png:
             self._masked_png[key[2:]] = self._png(out["masked"])
@@ -176,26 +312,41 @@ class Explorer:
         entry, cached = self.compute(method, rank, prop, seed)
         self.masked_image.value = self._masked_png[(prop, seed)]
         self.recon_image.value = entry["png"]
-        self.result = dict(method=method, rank=rank, prop=prop, seed=seed, rmse=entry["rmse"], psnr=entry["psnr"],
-                           rmse_missing=entry["rmse_missing"], psnr_missing=entry["psnr_missing"],
-                           recon=entry["recon"], seconds=entry["seconds"], cached=cached,
-                           update_seconds=time.perf_counter() - t0)
+        self.result = dict(
+            method=method,
+            rank=rank,
+            prop=prop,
+            seed=seed,
+            rmse=entry["rmse"],
+            psnr=entry["psnr"],
+            rmse_missing=entry["rmse_missing"],
+            psnr_missing=entry["psnr_missing"],
+            recon=entry["recon"],
+            seconds=entry["seconds"],
+            cached=cached,
+            update_seconds=time.perf_counter() - t0,
+        )
         r = self.result
         how = "cached" if cached else f"computed in {entry['seconds']:.2f} s"
         self.scores.value = (
             f"<b>All pixels</b>: RMSE {r['rmse']:.4f}, PSNR {r['psnr']:.2f} dB &nbsp;&nbsp; "
             f"<b>Missing pixels</b>: RMSE {r['rmse_missing']:.4f}, PSNR {r['psnr_missing']:.2f} dB &nbsp;&nbsp; "
-            f"<small>({how})</small>")
+            f"<small>({how})</small>"
+        )
         return self.result
 
     def _on_change(self, change):
         try:
             self.update()
-        except Exception as err:  # show the message in the UI, then let the kernel log it too
+        except (
+            Exception
+        ) as err:  # show the message in the UI, then let the kernel log it too
             self.scores.value = f"<b>Error</b>: {type(err).__name__}: {err}"
             raise
 
-    def static_explorer(self, *, ranks=None, props=None, title=None, fmt="jpeg"):
+    def static_explorer(
+        self, *, ranks=None, props=None, title=None, fmt="jpeg"
+    ):
         """The kernel-free explorer for the current method and seed on a grid of ``ranks`` x ``props``.
 
         Settings are computed through the same cache as the live controls, so the numbers agree.
@@ -203,14 +354,29 @@ class Explorer:
         method, rank, prop, seed = self.setting()
         ranks = list(self.static_ranks if ranks is None else ranks)
         props = list(self.static_props if props is None else props)
-        results = {(p, r): self.compute(method, r, p, seed)[0] for p in props for r in ranks}
+        results = {
+            (p, r): self.compute(method, r, p, seed)[0]
+            for p in props
+            for r in ranks
+        }
         near_p = min(props, key=lambda p: abs(p - prop))
         near_r = min(ranks, key=lambda r: abs(r - rank))
         if title is None:
-            title = (f"{method.upper()}, seed {seed}: {len(ranks)} ranks x {len(props)} proportions precomputed "
-                     f"(run the notebook for live controls)")
-        return StaticExplorer(self.img, results, props=props, ranks=ranks, prop=near_p, rank=near_r, title=title,
-                              fmt=fmt, display_px=self.display_px)
+            title = (
+                f"{method.upper()}, seed {seed}: {len(ranks)} ranks x {len(props)} proportions precomputed "
+                f"(run the notebook for live controls)"
+            )
+        return StaticExplorer(
+            self.img,
+            results,
+            props=props,
+            ranks=ranks,
+            prop=near_p,
+            rank=near_r,
+            title=title,
+            fmt=fmt,
+            display_px=self.display_px,
+        )
 
     def close(self):
         """Empty the images, close every widget and drop the cache.
@@ -218,9 +384,18 @@ class Explorer:
         A notebook saves the last state of each widget it displayed or created; closing an explorer
         that is no longer needed keeps its images out of the saved file.
         """
-        for image in (self.original_image, self.masked_image, self.recon_image):
+        for image in (
+            self.original_image,
+            self.masked_image,
+            self.recon_image,
+        ):
             image.value = b""
-        for control in (self.rank_slider, self.prop_slider, self.method_dropdown, self.seed_box):
+        for control in (
+            self.rank_slider,
+            self.prop_slider,
+            self.method_dropdown,
+            self.seed_box,
+        ):
             control.unobserve(self._on_change, names="value")
         self._close(self.widget)
         self._cache.clear()
@@ -235,8 +410,10 @@ class Explorer:
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = dict(self.widget._repr_mimebundle_() or {})
         method, rank, prop, seed = self.setting()
-        bundle["text/plain"] = (f"Explorer({method!r}, rank={rank}, prop={prop}, seed={seed}): "
-                                f"PSNR {self.result['psnr']:.2f} dB")
+        bundle["text/plain"] = (
+            f"Explorer({method!r}, rank={rank}, prop={prop}, seed={seed}): "
+            f"PSNR {self.result['psnr']:.2f} dB"
+        )
         if self.static:
             bundle["text/html"] = self.static_explorer().html
         return bundle
@@ -246,8 +423,21 @@ class Explorer:
         return f"Explorer(method={method!r}, rank={rank}, prop={prop}, seed={seed}, size={tuple(self.img.shape[1:])})"
 
 
-def explorer(img=None, *, method="als", rank=10, prop=0.5, seed=0, size=DEFAULT_SIZE, max_rank=50, options=None,
-             static=True, static_ranks=STATIC_RANKS, static_props=STATIC_PROPS, display_px=192):
+def explorer(
+    img=None,
+    *,
+    method="als",
+    rank=10,
+    prop=0.5,
+    seed=0,
+    size=DEFAULT_SIZE,
+    max_rank=50,
+    options=None,
+    static=True,
+    static_ranks=STATIC_RANKS,
+    static_props=STATIC_PROPS,
+    display_px=192,
+):
     """An interactive reconstruction explorer: rank and missing-proportion sliders, method, seed.
 
     Parameters
@@ -278,6 +468,17 @@ def explorer(img=None, *, method="als", rank=10, prop=0.5, seed=0, size=DEFAULT_
     >>> ui.result["cached"], ui.misses
     (True, 2)
     """
-    return Explorer(img, method=method, rank=rank, prop=prop, seed=seed, size=size, max_rank=max_rank,
-                    options=options, static=static, static_ranks=static_ranks, static_props=static_props,
-                    display_px=display_px)
+    return Explorer(
+        img,
+        method=method,
+        rank=rank,
+        prop=prop,
+        seed=seed,
+        size=size,
+        max_rank=max_rank,
+        options=options,
+        static=static,
+        static_ranks=static_ranks,
+        static_props=static_props,
+        display_px=display_px,
+    )

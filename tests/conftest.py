@@ -20,7 +20,9 @@ def small_img():
 def rank2():
     """A random rank-2 60x40 matrix and a mask hiding half its entries (seeded)."""
     g = torch.Generator().manual_seed(0)
-    A = torch.randn(60, 2, generator=g) @ torch.randn(2, 40, generator=g)  # (60, 40), rank 2
+    A = torch.randn(60, 2, generator=g) @ torch.randn(
+        2, 40, generator=g
+    )  # (60, 40), rank 2
     hide = torch.rand(60, 40, generator=g) < 0.5
     Am = A.clone()
     Am[hide] = float("nan")

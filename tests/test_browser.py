@@ -5,6 +5,7 @@ to ``_build/html/book/experiment.html``; set ``MATFILL_EXPERIMENT_HTML`` to test
 missing page or browser is a failure, not a skip: ``make test`` must not pass without running this.
 The screenshot goes to ``_build/screenshots/explorer.png`` (or ``MATFILL_SCREENSHOT_DIR``).
 """
+
 import os
 import pathlib
 from urllib.parse import urlparse
@@ -14,11 +15,23 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PAGE = pathlib.Path(os.environ.get("MATFILL_EXPERIMENT_HTML", ROOT / "_build/html/book/experiment.html"))
-SHOTS = pathlib.Path(os.environ.get("MATFILL_SCREENSHOT_DIR", ROOT / "_build/screenshots"))
+PAGE = pathlib.Path(
+    os.environ.get(
+        "MATFILL_EXPERIMENT_HTML", ROOT / "_build/html/book/experiment.html"
+    )
+)
+SHOTS = pathlib.Path(
+    os.environ.get("MATFILL_SCREENSHOT_DIR", ROOT / "_build/screenshots")
+)
 CHROMIUM = os.environ.get("MATFILL_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _fmt(x, digits, suffix=""):
@@ -28,13 +41,17 @@ def _fmt(x, digits, suffix=""):
 @pytest.fixture(scope="module")
 def browser():
     if not PAGE.is_file():
-        pytest.fail(f"the built page {PAGE} is missing: run `make book` first (or set MATFILL_EXPERIMENT_HTML)")
+        pytest.fail(
+            f"the built page {PAGE} is missing: run `make book` first (or set MATFILL_EXPERIMENT_HTML)"
+        )
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser-deps`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=ARGS, headless=True
+        )
         yield b
         b.close()
 
@@ -97,18 +114,31 @@ def _explorer(pg):
     root = pg.locator(".matfill-explorer")
     assert root.count() >= 1, "no static explorer on the page"
     uid = root.first.get_attribute("id")
-    assert root.first.get_attribute("data-ready") == "true", "the explorer's script did not run to the end"
-    data = pg.evaluate("uid => JSON.parse(document.getElementById(uid + '-data').textContent)", uid)
+    assert root.first.get_attribute("data-ready") == "true", (
+        "the explorer's script did not run to the end"
+    )
+    data = pg.evaluate(
+        "uid => JSON.parse(document.getElementById(uid + '-data').textContent)",
+        uid,
+    )
     return uid, data
 
 
 def _shown(pg, uid):
-    i, j = (int(v) for v in pg.get_attribute(f"#{uid}", "data-setting").split(","))
-    return dict(i=i, j=j, recon=pg.get_attribute(f"#{uid}-recon", "src"),
-                masked=pg.get_attribute(f"#{uid}-masked", "src"),
-                psnr=pg.inner_text(f"#{uid}-psnr"), psnr_missing=pg.inner_text(f"#{uid}-psnr-missing"),
-                rmse=pg.inner_text(f"#{uid}-rmse"), rank=pg.inner_text(f"#{uid}-rank-value"),
-                prop=pg.inner_text(f"#{uid}-prop-value"))
+    i, j = (
+        int(v) for v in pg.get_attribute(f"#{uid}", "data-setting").split(",")
+    )
+    return dict(
+        i=i,
+        j=j,
+        recon=pg.get_attribute(f"#{uid}-recon", "src"),
+        masked=pg.get_attribute(f"#{uid}-masked", "src"),
+        psnr=pg.inner_text(f"#{uid}-psnr"),
+        psnr_missing=pg.inner_text(f"#{uid}-psnr-missing"),
+        rmse=pg.inner_text(f"#{uid}-rmse"),
+        rank=pg.inner_text(f"#{uid}-rank-value"),
+        prop=pg.inner_text(f"#{uid}-prop-value"),
+    )
 
 
 def _assert_shows(pg, uid, data, i, j):
@@ -121,24 +151,40 @@ def _assert_shows(pg, uid, data, i, j):
     assert s["rmse"] == _fmt(data["rmse"][i][j], 4)
     assert s["rank"] == str(data["ranks"][j])
     assert s["prop"] == f"{round(100 * data['props'][i])}%"
-    assert pg.evaluate("id => document.getElementById(id).naturalWidth", f"{uid}-recon") > 0  # it decodes
+    assert (
+        pg.evaluate(
+            "id => document.getElementById(id).naturalWidth", f"{uid}-recon"
+        )
+        > 0
+    )  # it decodes
     return s
 
 
 def test_page_shows_the_static_explorer_and_no_dead_widget(page):
     uid, data = _explorer(page)
     assert page.locator(f"#{uid} input[type=range]").count() == 2
-    assert page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count() == 0
+    assert (
+        page.locator(
+            'script[type="application/vnd.jupyter.widget-view+json"]'
+        ).count()
+        == 0
+    )
     assert page.locator(".jupyter-widgets, .widget-slider").count() == 0
     assert len(data["ranks"]) * len(data["props"]) >= 4
-    i, j = (int(v) for v in page.get_attribute(f"#{uid}", "data-setting").split(","))
+    i, j = (
+        int(v)
+        for v in page.get_attribute(f"#{uid}", "data-setting").split(",")
+    )
     _assert_shows(page, uid, data, i, j)
     assert not page.problems, page.problems
 
 
 def test_keyboard_moves_both_sliders_to_the_precomputed_settings(page):
     uid, data = _explorer(page)
-    i0, j0 = (int(v) for v in page.get_attribute(f"#{uid}", "data-setting").split(","))
+    i0, j0 = (
+        int(v)
+        for v in page.get_attribute(f"#{uid}", "data-setting").split(",")
+    )
     before = _shown(page, uid)
 
     page.focus(f"#{uid}-rank")
@@ -146,7 +192,10 @@ def test_keyboard_moves_both_sliders_to_the_precomputed_settings(page):
     page.keyboard.press(step)
     j1 = j0 - 1 if step == "ArrowLeft" else j0 + 1
     after_rank = _assert_shows(page, uid, data, i0, j1)
-    assert after_rank["recon"] != before["recon"] and after_rank["psnr"] != before["psnr"]
+    assert (
+        after_rank["recon"] != before["recon"]
+        and after_rank["psnr"] != before["psnr"]
+    )
 
     page.focus(f"#{uid}-prop")
     page.keyboard.press("End")
@@ -155,7 +204,10 @@ def test_keyboard_moves_both_sliders_to_the_precomputed_settings(page):
         page.keyboard.press("Home")
         i1 = 0
     after_prop = _assert_shows(page, uid, data, i1, j1)
-    assert after_prop["masked"] != after_rank["masked"] and after_prop["psnr"] != after_rank["psnr"]
+    assert (
+        after_prop["masked"] != after_rank["masked"]
+        and after_prop["psnr"] != after_rank["psnr"]
+    )
 
     root = page.locator(f"#{uid}")
     root.scroll_into_view_if_needed()
@@ -176,16 +228,22 @@ def test_script_driven_input_events_visit_every_setting(page):
                         el.value = String(v);
                         el.dispatchEvent(new Event(name === "prop" ? "input" : "change", {bubbles: true}));
                     }
-                }""", [uid, i, j])
+                }""",
+                [uid, i, j],
+            )
             _assert_shows(page, uid, data, i, j)
     assert not page.problems, page.problems
 
 
-def test_offline_failures_are_only_blocked_downloads_and_known_theme_errors(page):
+def test_offline_failures_are_only_blocked_downloads_and_known_theme_errors(
+    page,
+):
     """Offline, only third-party assets fail to load (e.g. MathJax from a CDN); our scripts raise nothing."""
     assert all(urlparse(u).scheme in ("http", "https") for u in page.blocked)
     for text in page.foreign:
-        network = text.startswith("Failed to load resource") and " at http" in text
+        network = (
+            text.startswith("Failed to load resource") and " at http" in text
+        )
         theme = "/_static/" in text or text.startswith("uncaught exception")
         assert network or theme, text
     assert not page.problems, page.problems
@@ -195,5 +253,13 @@ def test_error_attribution_flags_our_own_errors():
     page_url = "file:///book/experiment.html"
     assert _is_ours("matfill explorer mfx-1: TypeError", "", page_url)
     assert _is_ours("ReferenceError: x is not defined", page_url, page_url)
-    assert not _is_ours("Failed to load resource: net::ERR_FAILED", "https://cdn.jsdelivr.net/x.js", page_url)
-    assert not _is_ours("Got invalid theme mode", "file:///_static/scripts/theme.js?digest=1", page_url)
+    assert not _is_ours(
+        "Failed to load resource: net::ERR_FAILED",
+        "https://cdn.jsdelivr.net/x.js",
+        page_url,
+    )
+    assert not _is_ours(
+        "Got invalid theme mode",
+        "file:///_static/scripts/theme.js?digest=1",
+        page_url,
+    )

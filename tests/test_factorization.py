@@ -11,7 +11,9 @@ def rel_err_hidden(W, H, A, hide):
 
 def test_als_recovers_rank2_matrix_from_half_the_entries(rank2):
     A, Am, hide = rank2
-    W, H, losses = mh.factorize(Am, 2, method="als", ridge=1e-8, tol=1e-12, max_sweeps=300, generator=0)
+    W, H, losses = mh.factorize(
+        Am, 2, method="als", ridge=1e-8, tol=1e-12, max_sweeps=300, generator=0
+    )
     assert W.shape == (60, 2) and H.shape == (2, 40)
     assert rel_err_hidden(W, H, A, hide) < 1e-3
     assert losses[-1] <= losses[0]
@@ -19,8 +21,16 @@ def test_als_recovers_rank2_matrix_from_half_the_entries(rank2):
 
 def test_gd_with_sane_settings_recovers_rank2_matrix(rank2):
     A, Am, hide = rank2
-    W, H, losses = mh.factorize(Am, 2, method="gd", init_scale=0.1, loss="mse", lr=0.01, steps=3000,
-                                generator=0)
+    W, H, losses = mh.factorize(
+        Am,
+        2,
+        method="gd",
+        init_scale=0.1,
+        loss="mse",
+        lr=0.01,
+        steps=3000,
+        generator=0,
+    )
     assert len(losses) == 3000
     assert rel_err_hidden(W, H, A, hide) < 1e-3
 
@@ -44,7 +54,9 @@ def test_gd_defaults_are_the_seed_posts_method(rank2):
     _, Am, _ = rank2
     # same init, same updates: identical trajectories up to float summation order
     W, H, losses = mh.factorize(Am, 3, method="gd", generator=5, steps=100)
-    Wr, Hr, last = blog_factorize(Am, 3, torch.Generator().manual_seed(5), steps=100)
+    Wr, Hr, last = blog_factorize(
+        Am, 3, torch.Generator().manual_seed(5), steps=100
+    )
     torch.testing.assert_close(W @ H, Wr @ Hr, rtol=1e-4, atol=1e-4)
     assert losses[-1] == pytest.approx(last, rel=1e-5)
     # the full 1000 defaults: near the end Adam at lr 0.01 on a norm loss jitters, so rounding
@@ -73,7 +85,9 @@ def naive_solve_rows(M, A0, F, ridge):
 def test_batched_als_row_solve_equals_naive_per_row_solve():
     g = torch.Generator().manual_seed(0)
     M = (torch.rand(3, 17, 11, generator=g) < 0.6).float()
-    M[1, 4] = 0  # a row with no observed entry: ridge alone keeps it solvable (-> 0)
+    M[1, 4] = (
+        0  # a row with no observed entry: ridge alone keeps it solvable (-> 0)
+    )
     A0 = torch.rand(3, 17, 11, generator=g) * M
     F = torch.randn(3, 4, 11, generator=g)
     fast = solve_rows(M, A0, F, 0.3)
@@ -90,35 +104,76 @@ def test_row_grams_chunking_matches_unchunked(monkeypatch):
     A0 = torch.rand(2, 30, 9, generator=g) * M
     F = torch.randn(2, 3, 9, generator=g)
     whole = solve_rows(M, A0, F, 0.1)
-    monkeypatch.setattr(als, "_CHUNK_FLOATS", 2 * 3 * 3 * 7)  # chunks of 7 rows
+    monkeypatch.setattr(
+        als, "_CHUNK_FLOATS", 2 * 3 * 3 * 7
+    )  # chunks of 7 rows
     torch.testing.assert_close(solve_rows(M, A0, F, 0.1), whole)
     G = row_grams(M, F)
     torch.testing.assert_close(G, G.transpose(-1, -2))
 
 
-@pytest.mark.parametrize("method, options", [
-    ("als", dict(ridge=0.5)),
-    ("als", dict(ridge=0.5, init="random")),
-    ("gd", dict(steps=60)),
-])
-def test_reconstruct_equals_three_single_channel_factorize_calls(small_img, method, options):
+@pytest.mark.parametrize(
+    "method, options",
+    [
+        ("als", dict(ridge=0.5)),
+        ("als", dict(ridge=0.5, init="random")),
+        ("gd", dict(steps=60)),
+    ],
+)
+def test_reconstruct_equals_three_single_channel_factorize_calls(
+    small_img, method, options
+):
     masked, _ = mh.mask_image(small_img, 0.4, generator=0)
-    recon = mh.reconstruct(masked, rank=5, method=method, generator=11, **options)
+    recon = mh.reconstruct(
+        masked, rank=5, method=method, generator=11, **options
+    )
     g = torch.Generator().manual_seed(11)
     per_channel = []
     for c in range(3):
-        W, H, _ = mh.factorize(masked[c], 5, method=method, generator=g, **options)
+        W, H, _ = mh.factorize(
+            masked[c], 5, method=method, generator=g, **options
+        )
         per_channel.append(W @ H)
     expected = torch.stack(per_channel).clamp(0, 1)
     if method == "als":
         # each matrix converges on its own; run enough sweeps for all to reach the same point
-        recon = mh.reconstruct(masked, rank=5, method=method, generator=11, tol=0.0, max_sweeps=30, **options)
-        per_channel = [mh.factorize(masked[c], 5, method=method, generator=torch.Generator().manual_seed(11),
-                                    tol=0.0, max_sweeps=30, **options) for c in range(3)]
-        if options.get("init") == "random":  # one generator shared in channel order
+        recon = mh.reconstruct(
+            masked,
+            rank=5,
+            method=method,
+            generator=11,
+            tol=0.0,
+            max_sweeps=30,
+            **options,
+        )
+        per_channel = [
+            mh.factorize(
+                masked[c],
+                5,
+                method=method,
+                generator=torch.Generator().manual_seed(11),
+                tol=0.0,
+                max_sweeps=30,
+                **options,
+            )
+            for c in range(3)
+        ]
+        if (
+            options.get("init") == "random"
+        ):  # one generator shared in channel order
             g = torch.Generator().manual_seed(11)
-            per_channel = [mh.factorize(masked[c], 5, method=method, generator=g, tol=0.0, max_sweeps=30,
-                                        **options) for c in range(3)]
+            per_channel = [
+                mh.factorize(
+                    masked[c],
+                    5,
+                    method=method,
+                    generator=g,
+                    tol=0.0,
+                    max_sweeps=30,
+                    **options,
+                )
+                for c in range(3)
+            ]
         expected = torch.stack([W @ H for W, H, _ in per_channel]).clamp(0, 1)
     torch.testing.assert_close(recon, expected, rtol=1e-4, atol=1e-4)
 
@@ -126,7 +181,13 @@ def test_reconstruct_equals_three_single_channel_factorize_calls(small_img, meth
 @pytest.mark.parametrize("method", ["gd", "als", "rff"])
 def test_reconstruct_same_seed_same_result(small_img, method):
     masked, _ = mh.mask_image(small_img, 0.5, generator=0)
-    opts = dict(steps=50) if method == "gd" else dict(num_features=64) if method == "rff" else {}
+    opts = (
+        dict(steps=50)
+        if method == "gd"
+        else dict(num_features=64)
+        if method == "rff"
+        else {}
+    )
     if method == "als":
         opts = dict(init="random")
     r1 = mh.reconstruct(masked, rank=4, method=method, generator=3, **opts)
@@ -137,9 +198,13 @@ def test_reconstruct_same_seed_same_result(small_img, method):
 
 
 @pytest.mark.parametrize("method", sorted(mh.METHODS))
-def test_reconstruct_at_95_percent_missing_is_finite_in_unit_range(small_img, method):
+def test_reconstruct_at_95_percent_missing_is_finite_in_unit_range(
+    small_img, method
+):
     masked, _ = mh.mask_image(small_img, 0.95, generator=0)
-    opts = {"gd": dict(steps=100), "rff": dict(num_features=64)}.get(method, {})
+    opts = {"gd": dict(steps=100), "rff": dict(num_features=64)}.get(
+        method, {}
+    )
     recon = mh.reconstruct(masked, rank=10, method=method, generator=0, **opts)
     assert recon.shape == small_img.shape and recon.dtype == torch.float32
     assert torch.isfinite(recon).all()
@@ -157,8 +222,16 @@ def test_reconstruct_keep_observed_copies_observed_pixels(small_img):
 def test_reconstruct_als_beats_blog_gd_at_high_missing_proportion():
     img = mh.load_image("flower", size=64)
     masked, mask = mh.mask_image(img, 0.8, generator=0)
-    als = mh.metrics(img, mh.reconstruct(masked, rank=20, method="als", generator=0), mask=mask)[1]
-    gd = mh.metrics(img, mh.reconstruct(masked, rank=20, method="gd", generator=0), mask=mask)[1]
+    als = mh.metrics(
+        img,
+        mh.reconstruct(masked, rank=20, method="als", generator=0),
+        mask=mask,
+    )[1]
+    gd = mh.metrics(
+        img,
+        mh.reconstruct(masked, rank=20, method="gd", generator=0),
+        mask=mask,
+    )[1]
     assert als > gd + 3.0
     assert als > 14.0
 
@@ -169,18 +242,57 @@ def test_reconstruct_result_on_input_device(small_img):
     assert recon.device == masked.device
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(rank=0), ValueError, r"reconstruct: 'rank' must be an int in \[1, 48\]; got 0"),
-    (dict(rank=49), ValueError, r"reconstruct: 'rank' must be an int in \[1, 48\]; got 49"),
-    (dict(rank=None), ValueError, r"reconstruct: 'rank' must be an int in \[1, 48\] for method 'als'; got None"),
-    (dict(rank=2.5), TypeError, r"'rank' must be an int; got float"),
-    (dict(rank=3, method="svd"), ValueError, r"reconstruct: 'method' must be one of \[.*'als'.*\]; got 'svd'"),
-    (dict(rank=3, steps=10), ValueError, r"reconstruct: 'steps' must be an option of method 'als'"),
-    (dict(rank=3, ridge=-1.0), ValueError, r"'ridge' must be a finite number >= 0; got -1.0"),
-    (dict(rank=3, ridge=0.0), ValueError, r"'ridge' must be > 0 for method 'als'"),
-    (dict(rank=3, method="gd", loss="l1"), ValueError, r"'loss' must be one of"),
-    (dict(rank=3, keep_observed=1), TypeError, r"'keep_observed' must be a bool"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (
+            dict(rank=0),
+            ValueError,
+            r"reconstruct: 'rank' must be an int in \[1, 48\]; got 0",
+        ),
+        (
+            dict(rank=49),
+            ValueError,
+            r"reconstruct: 'rank' must be an int in \[1, 48\]; got 49",
+        ),
+        (
+            dict(rank=None),
+            ValueError,
+            r"reconstruct: 'rank' must be an int in \[1, 48\] for method 'als'; got None",
+        ),
+        (dict(rank=2.5), TypeError, r"'rank' must be an int; got float"),
+        (
+            dict(rank=3, method="svd"),
+            ValueError,
+            r"reconstruct: 'method' must be one of \[.*'als'.*\]; got 'svd'",
+        ),
+        (
+            dict(rank=3, steps=10),
+            ValueError,
+            r"reconstruct: 'steps' must be an option of method 'als'",
+        ),
+        (
+            dict(rank=3, ridge=-1.0),
+            ValueError,
+            r"'ridge' must be a finite number >= 0; got -1.0",
+        ),
+        (
+            dict(rank=3, ridge=0.0),
+            ValueError,
+            r"'ridge' must be > 0 for method 'als'",
+        ),
+        (
+            dict(rank=3, method="gd", loss="l1"),
+            ValueError,
+            r"'loss' must be one of",
+        ),
+        (
+            dict(rank=3, keep_observed=1),
+            TypeError,
+            r"'keep_observed' must be a bool",
+        ),
+    ],
+)
 def test_reconstruct_rejects_bad_arguments(small_img, kwargs, exc, match):
     masked, _ = mh.mask_image(small_img, 0.3, generator=0)
     with pytest.raises(exc, match=match):
@@ -188,20 +300,74 @@ def test_reconstruct_rejects_bad_arguments(small_img, kwargs, exc, match):
 
 
 def test_reconstruct_rejects_image_with_no_observed_pixel():
-    with pytest.raises(ValueError, match=r"reconstruct: 'masked_img' must be an image with at least one observed"):
+    with pytest.raises(
+        ValueError,
+        match=r"reconstruct: 'masked_img' must be an image with at least one observed",
+    ):
         mh.reconstruct(torch.full((3, 8, 8), float("nan")), rank=2)
 
 
-@pytest.mark.parametrize("A, k, kwargs, exc, match", [
-    (torch.full((5, 4), float("nan")), 2, {}, ValueError, r"factorize: 'A' must be a matrix with at least one observed"),
-    (torch.zeros(5), 1, {}, ValueError, r"factorize: 'A' must be a 2-D tensor \(m, n\); got shape \(5,\)"),
-    (torch.zeros(5, 4, dtype=torch.int64), 1, {}, TypeError, r"'A' must be a floating-point tensor"),
-    (torch.zeros(5, 4), 5, {}, ValueError, r"factorize: 'k' must be an int in \[1, 4\]; got 5"),
-    (torch.zeros(5, 4), 2, dict(method="nmf"), ValueError, r"factorize: 'method' must be one of \['als', 'gd'\]; got 'nmf'"),
-    (torch.zeros(5, 4), 2, dict(method="gd", sweeps=3), ValueError, r"'sweeps' must be an option of method 'gd'"),
-    (torch.zeros(5, 4), 2, dict(method="gd", lr=0.0), ValueError, r"'lr' must be a finite number > 0; got 0.0"),
-    (torch.tensor([[float("inf"), 1.0]]), 1, {}, ValueError, r"'A' must be finite where observed"),
-])
+@pytest.mark.parametrize(
+    "A, k, kwargs, exc, match",
+    [
+        (
+            torch.full((5, 4), float("nan")),
+            2,
+            {},
+            ValueError,
+            r"factorize: 'A' must be a matrix with at least one observed",
+        ),
+        (
+            torch.zeros(5),
+            1,
+            {},
+            ValueError,
+            r"factorize: 'A' must be a 2-D tensor \(m, n\); got shape \(5,\)",
+        ),
+        (
+            torch.zeros(5, 4, dtype=torch.int64),
+            1,
+            {},
+            TypeError,
+            r"'A' must be a floating-point tensor",
+        ),
+        (
+            torch.zeros(5, 4),
+            5,
+            {},
+            ValueError,
+            r"factorize: 'k' must be an int in \[1, 4\]; got 5",
+        ),
+        (
+            torch.zeros(5, 4),
+            2,
+            dict(method="nmf"),
+            ValueError,
+            r"factorize: 'method' must be one of \['als', 'gd'\]; got 'nmf'",
+        ),
+        (
+            torch.zeros(5, 4),
+            2,
+            dict(method="gd", sweeps=3),
+            ValueError,
+            r"'sweeps' must be an option of method 'gd'",
+        ),
+        (
+            torch.zeros(5, 4),
+            2,
+            dict(method="gd", lr=0.0),
+            ValueError,
+            r"'lr' must be a finite number > 0; got 0.0",
+        ),
+        (
+            torch.tensor([[float("inf"), 1.0]]),
+            1,
+            {},
+            ValueError,
+            r"'A' must be finite where observed",
+        ),
+    ],
+)
 def test_factorize_rejects_bad_input(A, k, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         mh.factorize(A, k, generator=0, **kwargs)
@@ -223,5 +389,7 @@ def test_cuda_matches_cpu(small_img, method):
     gpu = mh.reconstruct(gpu_in, rank=5, method=method, generator=0, **opts)
     assert gpu.device.type == "cuda"
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-3, atol=2e-3)
-    on_gpu = mh.reconstruct(masked, rank=5, method=method, generator=0, device="cuda", **opts)
+    on_gpu = mh.reconstruct(
+        masked, rank=5, method=method, generator=0, device="cuda", **opts
+    )
     assert on_gpu.device.type == "cpu"

@@ -34,8 +34,12 @@ def test_metrics_with_mask_scores_only_the_missing_pixels():
     rmse, psnr = mh.metrics(img, recon, mask=mask)
     assert rmse == pytest.approx(0.2, rel=1e-5)
     assert psnr == pytest.approx(10 * math.log10(1 / 0.04), rel=1e-5)
-    all_mse = (6 * 0.04 + 3 * 0.25) / 48  # 6 values off by 0.2, 3 (pixel (3, 3)) off by 0.5
-    assert mh.metrics(img, recon)[1] == pytest.approx(10 * math.log10(1 / all_mse), rel=1e-5)
+    all_mse = (
+        6 * 0.04 + 3 * 0.25
+    ) / 48  # 6 values off by 0.2, 3 (pixel (3, 3)) off by 0.5
+    assert mh.metrics(img, recon)[1] == pytest.approx(
+        10 * math.log10(1 / all_mse), rel=1e-5
+    )
 
 
 def test_metrics_use_data_range_one_not_the_inferred_range():
@@ -45,13 +49,36 @@ def test_metrics_use_data_range_one_not_the_inferred_range():
     assert psnr == pytest.approx(40.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(img=torch.full((3, 4, 4), float("nan"))), ValueError, r"metrics: 'img' must be free of NaN"),
-    (dict(recon=torch.zeros(3, 5, 4)), ValueError, r"metrics: 'recon' must be the same shape as 'img' \(3, 4, 4\); got shape \(3, 5, 4\)"),
-    (dict(mask=torch.zeros(4, 4, dtype=torch.bool)), ValueError, r"'mask' must be a mask with at least one missing"),
-    (dict(mask=torch.ones(4, 4)), TypeError, r"'mask' must be a bool tensor"),
-    (dict(recon=torch.full((3, 4, 4), 1.5)), ValueError, r"'recon' must be in \[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (
+            dict(img=torch.full((3, 4, 4), float("nan"))),
+            ValueError,
+            r"metrics: 'img' must be free of NaN",
+        ),
+        (
+            dict(recon=torch.zeros(3, 5, 4)),
+            ValueError,
+            r"metrics: 'recon' must be the same shape as 'img' \(3, 4, 4\); got shape \(3, 5, 4\)",
+        ),
+        (
+            dict(mask=torch.zeros(4, 4, dtype=torch.bool)),
+            ValueError,
+            r"'mask' must be a mask with at least one missing",
+        ),
+        (
+            dict(mask=torch.ones(4, 4)),
+            TypeError,
+            r"'mask' must be a bool tensor",
+        ),
+        (
+            dict(recon=torch.full((3, 4, 4), 1.5)),
+            ValueError,
+            r"'recon' must be in \[0, 1\]",
+        ),
+    ],
+)
 def test_metrics_rejects_bad_input(kwargs, exc, match):
     args = dict(img=torch.zeros(3, 4, 4), recon=torch.zeros(3, 4, 4))
     args.update(kwargs)

@@ -10,10 +10,17 @@ from matfill_helpers.patches import fit_patch_rows, kmeans
 
 def sinusoid_image(h=40, w=48):
     """Every 6 x 6 patch of this image lies in one 3-D affine subspace (cos, sin of one wave)."""
-    rows, cols = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32),
-                                indexing="ij")
-    wave = torch.cos(2 * math.pi * (rows / 5.0 + cols / 7.0))  # period of a few pixels: not smooth
-    return torch.stack([0.5 + 0.3 * wave, 0.5 - 0.2 * wave, 0.4 + 0.1 * wave])  # (3, h, w)
+    rows, cols = torch.meshgrid(
+        torch.arange(h, dtype=torch.float32),
+        torch.arange(w, dtype=torch.float32),
+        indexing="ij",
+    )
+    wave = torch.cos(
+        2 * math.pi * (rows / 5.0 + cols / 7.0)
+    )  # period of a few pixels: not smooth
+    return torch.stack(
+        [0.5 + 0.3 * wave, 0.5 - 0.2 * wave, 0.4 + 0.1 * wave]
+    )  # (3, h, w)
 
 
 def test_smooth_fill_equals_scikit_image_biharmonic_inpainting():
@@ -22,19 +29,33 @@ def test_smooth_fill_equals_scikit_image_biharmonic_inpainting():
     img = mh.load_image("flower", size=32)
     masked, mask = mh.mask_image(img, 0.4, generator=0)
     ours = mh.smooth_fill(masked, iters=400)
-    ref = inpaint_biharmonic(img.permute(1, 2, 0).numpy(), mask.numpy(), channel_axis=-1)
-    ref = torch.from_numpy(np.ascontiguousarray(ref)).permute(2, 0, 1).float().clamp(0, 1)
+    ref = inpaint_biharmonic(
+        img.permute(1, 2, 0).numpy(), mask.numpy(), channel_axis=-1
+    )
+    ref = (
+        torch.from_numpy(np.ascontiguousarray(ref))
+        .permute(2, 0, 1)
+        .float()
+        .clamp(0, 1)
+    )
     # the same energy; scikit-image treats image borders slightly differently (a few pixels differ)
     assert (ours - ref).abs().mean() < 1e-3
     psnr_ref = mh.metrics(img, ref, mask=mask)[1]
-    assert mh.metrics(img, ours.clamp(0, 1), mask=mask)[1] == pytest.approx(psnr_ref, abs=0.05)
+    assert mh.metrics(img, ours.clamp(0, 1), mask=mask)[1] == pytest.approx(
+        psnr_ref, abs=0.05
+    )
     assert torch.equal(ours[:, ~mask], img[:, ~mask])
 
 
 def test_smooth_fill_recovers_a_linear_ramp_exactly():
-    ramp = (torch.linspace(0, 1, 30)[None, :] * 0.5 + torch.linspace(0, 1, 20)[:, None] * 0.5).expand(3, 20, 30)
+    ramp = (
+        torch.linspace(0, 1, 30)[None, :] * 0.5
+        + torch.linspace(0, 1, 20)[:, None] * 0.5
+    ).expand(3, 20, 30)
     mask = torch.rand(20, 30, generator=torch.Generator().manual_seed(1)) < 0.6
-    mask[:2] = mask[-2:] = False  # away from the borders, where the mirror condition bends a ramp
+    mask[:2] = mask[-2:] = (
+        False  # away from the borders, where the mirror condition bends a ramp
+    )
     mask[:, :2] = mask[:, -2:] = False
     masked = mh.apply_mask(ramp.contiguous(), mask)
     assert (mh.smooth_fill(masked, iters=300) - ramp).abs().max() < 1e-4
@@ -43,18 +64,27 @@ def test_smooth_fill_recovers_a_linear_ramp_exactly():
 def test_patches_recovers_an_image_that_is_low_rank_in_patch_space():
     img = sinusoid_image()
     masked, mask = mh.mask_image(img, 0.5, generator=0)
-    recon = mh.reconstruct(masked, rank=4, method="patches", generator=0, clusters=2)
+    recon = mh.reconstruct(
+        masked, rank=4, method="patches", generator=0, clusters=2
+    )
     psnr = mh.metrics(img, recon, mask=mask)[1]
     smooth = mh.metrics(img, mh.smooth_fill(masked).clamp(0, 1), mask=mask)[1]
     assert psnr > 40.0
-    assert psnr > smooth + 15.0  # a smooth fill cannot follow a wave of period 5 pixels
+    assert (
+        psnr > smooth + 15.0
+    )  # a smooth fill cannot follow a wave of period 5 pixels
 
 
 def test_patches_beats_smooth_fill_on_a_natural_image():
     img = mh.load_image("china", size=64)
     masked, mask = mh.mask_image(img, 0.4, generator=0)
-    recon = mh.reconstruct(masked, rank=30, method="patches", generator=0, clusters=8)
-    assert mh.metrics(img, recon, mask=mask)[1] > mh.metrics(img, mh.smooth_fill(masked).clamp(0, 1), mask=mask)[1]
+    recon = mh.reconstruct(
+        masked, rank=30, method="patches", generator=0, clusters=8
+    )
+    assert (
+        mh.metrics(img, recon, mask=mask)[1]
+        > mh.metrics(img, mh.smooth_fill(masked).clamp(0, 1), mask=mask)[1]
+    )
 
 
 def test_patches_keeps_observed_pixels_and_is_reproducible(small_img):
@@ -76,7 +106,10 @@ def naive_fit_patch_rows(Y, M, P, rank, noise):
     out = torch.empty_like(P)
     for i in range(P.shape[0]):
         A = Vs[obs[i]]  # (n_obs, r)
-        z = torch.linalg.solve(A.T @ A + noise * torch.eye(rank, dtype=torch.float64), A.T @ (Y[i] - mu)[obs[i]])
+        z = torch.linalg.solve(
+            A.T @ A + noise * torch.eye(rank, dtype=torch.float64),
+            A.T @ (Y[i] - mu)[obs[i]],
+        )
         out[i] = Vs @ z + mu
     return out
 
@@ -88,46 +121,118 @@ def test_batched_patch_fit_equals_naive_per_row_solve():
     M[3] = 0  # a patch with no observed pixel: the ridge term gives the mean
     Y = torch.rand(40, 27, generator=g)
     fast = fit_patch_rows(Y, M, P, rank=5, noise=0.01)
-    torch.testing.assert_close(fast.double(), naive_fit_patch_rows(Y, M, P, 5, 0.01), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        fast.double(),
+        naive_fit_patch_rows(Y, M, P, 5, 0.01),
+        rtol=1e-4,
+        atol=1e-4,
+    )
     torch.testing.assert_close(fast[3], P.mean(0))
 
 
 def test_kmeans_separates_two_clusters_and_uses_the_generator():
     g = torch.Generator().manual_seed(0)
-    X = torch.cat([torch.randn(50, 3, generator=g) * 0.1, torch.randn(50, 3, generator=g) * 0.1 + 5])
+    X = torch.cat(
+        [
+            torch.randn(50, 3, generator=g) * 0.1,
+            torch.randn(50, 3, generator=g) * 0.1 + 5,
+        ]
+    )
     labels, centers = kmeans(X, 2, generator=torch.Generator().manual_seed(1))
-    assert len(set(labels[:50].tolist())) == 1 and len(set(labels[50:].tolist())) == 1
+    assert (
+        len(set(labels[:50].tolist())) == 1
+        and len(set(labels[50:].tolist())) == 1
+    )
     assert labels[0] != labels[50]
     assert sorted(centers.norm(dim=1).round().tolist()) == [0.0, 9.0]
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(patch=1), ValueError, r"reconstruct: 'patch' must be an int in \[2, inf\]; got 1"),
-    (dict(patch=6.0), TypeError, r"reconstruct: 'patch' must be an int; got float"),
-    (dict(stride=0), ValueError, r"reconstruct: 'stride' must be an int in \[1, 6\]; got 0"),
-    (dict(stride=7), ValueError, r"reconstruct: 'stride' must be an int in \[1, 6\]; got 7"),
-    (dict(clusters=0), ValueError, r"reconstruct: 'clusters' must be an int in \[1, inf\]; got 0"),
-    (dict(iters=0), ValueError, r"reconstruct: 'iters' must be an int in \[1, inf\]; got 0"),
-    (dict(noise=0.0), ValueError, r"reconstruct: 'noise' must be a finite number > 0; got 0.0"),
-    (dict(noise="big"), TypeError, r"reconstruct: 'noise' must be a real number; got str"),
-    (dict(smooth_iters=-1), ValueError, r"reconstruct: 'smooth_iters' must be an int in \[0, inf\]; got -1"),
-    (dict(patch=2), ValueError, r"reconstruct: 'rank' must be an int in \[1, 12\]; got 20"),
-    (dict(sweeps=3), ValueError, r"reconstruct: 'sweeps' must be an option of method 'patches'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (
+            dict(patch=1),
+            ValueError,
+            r"reconstruct: 'patch' must be an int in \[2, inf\]; got 1",
+        ),
+        (
+            dict(patch=6.0),
+            TypeError,
+            r"reconstruct: 'patch' must be an int; got float",
+        ),
+        (
+            dict(stride=0),
+            ValueError,
+            r"reconstruct: 'stride' must be an int in \[1, 6\]; got 0",
+        ),
+        (
+            dict(stride=7),
+            ValueError,
+            r"reconstruct: 'stride' must be an int in \[1, 6\]; got 7",
+        ),
+        (
+            dict(clusters=0),
+            ValueError,
+            r"reconstruct: 'clusters' must be an int in \[1, inf\]; got 0",
+        ),
+        (
+            dict(iters=0),
+            ValueError,
+            r"reconstruct: 'iters' must be an int in \[1, inf\]; got 0",
+        ),
+        (
+            dict(noise=0.0),
+            ValueError,
+            r"reconstruct: 'noise' must be a finite number > 0; got 0.0",
+        ),
+        (
+            dict(noise="big"),
+            TypeError,
+            r"reconstruct: 'noise' must be a real number; got str",
+        ),
+        (
+            dict(smooth_iters=-1),
+            ValueError,
+            r"reconstruct: 'smooth_iters' must be an int in \[0, inf\]; got -1",
+        ),
+        (
+            dict(patch=2),
+            ValueError,
+            r"reconstruct: 'rank' must be an int in \[1, 12\]; got 20",
+        ),
+        (
+            dict(sweeps=3),
+            ValueError,
+            r"reconstruct: 'sweeps' must be an option of method 'patches'",
+        ),
+    ],
+)
 def test_patches_rejects_bad_arguments(small_img, kwargs, exc, match):
     masked, _ = mh.mask_image(small_img, 0.3, generator=0)
     with pytest.raises(exc, match=match):
-        mh.reconstruct(masked, rank=20, method="patches", generator=0, **kwargs)
+        mh.reconstruct(
+            masked, rank=20, method="patches", generator=0, **kwargs
+        )
 
 
 def test_patches_rejects_an_image_smaller_than_a_patch():
-    masked, _ = mh.mask_image(torch.rand(3, 5, 40, generator=torch.Generator().manual_seed(0)), 0.3, generator=0)
-    with pytest.raises(ValueError, match=r"'masked_img' must be at least 6 x 6 pixels .* got shape \(3, 5, 40\)"):
+    masked, _ = mh.mask_image(
+        torch.rand(3, 5, 40, generator=torch.Generator().manual_seed(0)),
+        0.3,
+        generator=0,
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"'masked_img' must be at least 6 x 6 pixels .* got shape \(3, 5, 40\)",
+    ):
         mh.reconstruct(masked, rank=2, method="patches", generator=0)
 
 
 def test_smooth_fill_rejects_bad_iters():
-    with pytest.raises(ValueError, match=r"smooth_fill: 'iters' must be an int in \[0, inf\]; got -2"):
+    with pytest.raises(
+        ValueError,
+        match=r"smooth_fill: 'iters' must be an int in \[0, inf\]; got -2",
+    ):
         mh.smooth_fill(torch.zeros(3, 4, 4), iters=-2)
 
 
@@ -135,12 +240,18 @@ def test_smooth_fill_rejects_bad_iters():
 def test_patches_cuda_matches_cpu(small_img):
     masked, _ = mh.mask_image(small_img, 0.4, generator=0)
     opts = dict(clusters=4, iters=4)
-    cpu = mh.reconstruct(masked, rank=10, method="patches", generator=0, **opts)
-    gpu = mh.reconstruct(masked.cuda(), rank=10, method="patches", generator=0, **opts)
+    cpu = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    gpu = mh.reconstruct(
+        masked.cuda(), rank=10, method="patches", generator=0, **opts
+    )
     assert gpu.device.type == "cuda"
     # k-means ties can break differently on the GPU; the fills must still agree closely
     assert (gpu.cpu() - cpu).abs().mean() < 5e-3
-    assert mh.metrics(small_img, gpu.cpu())[1] == pytest.approx(mh.metrics(small_img, cpu)[1], abs=0.1)
+    assert mh.metrics(small_img, gpu.cpu())[1] == pytest.approx(
+        mh.metrics(small_img, cpu)[1], abs=0.1
+    )
 
 
 def test_pyramid_fill_keeps_observed_entries_and_fills_a_constant_exactly():
@@ -149,8 +260,15 @@ def test_pyramid_fill_keeps_observed_entries_and_fills_a_constant_exactly():
     g = torch.Generator().manual_seed(0)
     A = torch.full((2, 30, 20), 0.25)
     A[1] = torch.rand(30, 20, generator=g)
-    M = (torch.rand(2, 30, 20, generator=g) < 0.2).float()  # 80 % missing, a different mask per matrix
+    M = (
+        torch.rand(2, 30, 20, generator=g) < 0.2
+    ).float()  # 80 % missing, a different mask per matrix
     filled = pyramid_fill(A * M, M)
-    torch.testing.assert_close(filled[0], A[0])  # averages of a constant are the constant
+    torch.testing.assert_close(
+        filled[0], A[0]
+    )  # averages of a constant are the constant
     assert torch.equal(filled[M.bool()], A[M.bool()])
-    assert filled[1].min() >= A[1][M[1].bool()].min() and filled[1].max() <= A[1][M[1].bool()].max()
+    assert (
+        filled[1].min() >= A[1][M[1].bool()].min()
+        and filled[1].max() <= A[1][M[1].bool()].max()
+    )

@@ -11,8 +11,12 @@ def test_image_to_rgb_marks_missing_pixels_and_clips(small_img):
     masked, mask = mh.mask_image(small_img, 0.3, generator=0)
     arr = mh.image_to_rgb(masked, missing_color=(0.0, 1.0, 0.0))
     assert arr.shape == (48, 64, 3)
-    np.testing.assert_array_equal(arr[mask.numpy()], np.tile([0.0, 1.0, 0.0], (int(mask.sum()), 1)))
-    np.testing.assert_allclose(arr[~mask.numpy()], mh.to_hwc(small_img)[~mask.numpy()])
+    np.testing.assert_array_equal(
+        arr[mask.numpy()], np.tile([0.0, 1.0, 0.0], (int(mask.sum()), 1))
+    )
+    np.testing.assert_allclose(
+        arr[~mask.numpy()], mh.to_hwc(small_img)[~mask.numpy()]
+    )
 
 
 def test_run_grid_and_completion_plots(small_img):
@@ -25,10 +29,20 @@ def test_run_grid_and_completion_plots(small_img):
     fig = mh.plot_image_completion(res, props=[0.1, 0.5], ranks=[2, 8])
     assert len(fig.axes) == 4
     assert "rank 8" in fig.axes[1].get_title()
-    fig = mh.plot_metric_curves({"als": res, "als again": res}, props=[0.1, 0.5], ranks=[2, 8], labels=True)
+    fig = mh.plot_metric_curves(
+        {"als": res, "als again": res},
+        props=[0.1, 0.5],
+        ranks=[2, 8],
+        labels=True,
+    )
     assert len(fig.axes[0].lines) == 4
-    fig = mh.plot_metric_curves(res, props=[0.1, 0.5], ranks=[2, 8], scoring="missing")
-    assert list(fig.axes[1].lines[1].get_ydata()) == [res[(0.5, 2)]["psnr_missing"], res[(0.5, 8)]["psnr_missing"]]
+    fig = mh.plot_metric_curves(
+        res, props=[0.1, 0.5], ranks=[2, 8], scoring="missing"
+    )
+    assert list(fig.axes[1].lines[1].get_ydata()) == [
+        res[(0.5, 2)]["psnr_missing"],
+        res[(0.5, 8)]["psnr_missing"],
+    ]
     assert "missing pixels" in fig.axes[1].get_ylabel()
     fig = mh.show_images([small_img] * 3, ["a", "b", "c"], ncols=2)
     assert len(fig.axes) == 3
@@ -37,8 +51,15 @@ def test_run_grid_and_completion_plots(small_img):
 
 
 def test_show_images_titles_never_overlap_images_or_each_other(small_img):
-    titles = ["a title long enough to need two lines", "biharmonic (scikit-image)", "c", "second row, also long"]
-    fig = mh.show_images([small_img] * 4, titles, ncols=3, size=2.0, suptitle="grid")
+    titles = [
+        "a title long enough to need two lines",
+        "biharmonic (scikit-image)",
+        "c",
+        "second row, also long",
+    ]
+    fig = mh.show_images(
+        [small_img] * 4, titles, ncols=3, size=2.0, suptitle="grid"
+    )
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     axes = fig.axes

@@ -21,22 +21,30 @@ def img():
 
 @pytest.fixture(scope="module")
 def explorer(img):
-    return mh.static_explorer(img, props=PROPS, ranks=RANKS, seed=3, title="grid </script> test")
+    return mh.static_explorer(
+        img, props=PROPS, ranks=RANKS, seed=3, title="grid </script> test"
+    )
 
 
 def _decode(uri):
     head, b64 = uri.split(",", 1)
-    return head, np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"))
+    return head, np.asarray(
+        Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB")
+    )
 
 
-def test_explore_setting_equals_mask_reconstruct_and_metrics_with_the_same_seed(img):
+def test_explore_setting_equals_mask_reconstruct_and_metrics_with_the_same_seed(
+    img,
+):
     out = mh.explore_setting(img, prop=0.4, rank=3, method="als", seed=7)
     masked, mask = mh.mask_image(img, 0.4, generator=7)
     recon = mh.reconstruct(masked, rank=3, method="als", generator=7)
     torch.testing.assert_close(out["recon"], recon)
     assert torch.equal(out["mask"], mask)
     assert (out["rmse"], out["psnr"]) == mh.metrics(img, recon)
-    assert (out["rmse_missing"], out["psnr_missing"]) == mh.metrics(img, recon, mask=mask)
+    assert (out["rmse_missing"], out["psnr_missing"]) == mh.metrics(
+        img, recon, mask=mask
+    )
 
 
 def test_explore_setting_is_the_same_whatever_ran_before(img):
@@ -46,12 +54,16 @@ def test_explore_setting_is_the_same_whatever_ran_before(img):
     assert torch.equal(a["recon"], b["recon"]) and a["psnr"] == b["psnr"]
 
 
-def test_explore_setting_without_missing_pixels_reports_nan_for_the_missing_scores(img):
+def test_explore_setting_without_missing_pixels_reports_nan_for_the_missing_scores(
+    img,
+):
     out = mh.explore_setting(img, prop=0.0, rank=4, seed=0)
     assert np.isnan(out["psnr_missing"]) and np.isfinite(out["psnr"])
 
 
-@pytest.mark.parametrize("prop, exc", [(1.0, ValueError), (-0.1, ValueError), ("half", TypeError)])
+@pytest.mark.parametrize(
+    "prop, exc", [(1.0, ValueError), (-0.1, ValueError), ("half", TypeError)]
+)
 def test_explore_setting_rejects_bad_prop(img, prop, exc):
     with pytest.raises(exc, match="explore_setting: 'prop' must be"):
         mh.explore_setting(img, prop=prop, rank=2)
@@ -96,20 +108,30 @@ def test_static_explorer_embeds_every_setting_with_its_scores(img, explorer):
             assert d["rmse_missing"][i][j] == round(out["rmse_missing"], 4)
             _, arr = _decode(d["recon"][i][j])
             assert arr.shape == (24, 32, 3)
-    assert len({u for row in d["recon"] for u in row}) == 4  # four different images
+    assert (
+        len({u for row in d["recon"] for u in row}) == 4
+    )  # four different images
 
 
 def test_static_explorer_masked_image_shows_the_mask_in_magenta(img, explorer):
     _, arr = _decode(explorer.data["masked"][1])
-    mask = mh.explore_setting(img, prop=PROPS[1], rank=RANKS[0], seed=3)["mask"].numpy()
+    mask = mh.explore_setting(img, prop=PROPS[1], rank=RANKS[0], seed=3)[
+        "mask"
+    ].numpy()
     magenta = np.all(arr == [255, 0, 255], axis=2)
     np.testing.assert_array_equal(magenta, mask)
 
 
-def test_static_explorer_html_has_two_range_sliders_and_parsable_embedded_json(explorer):
+def test_static_explorer_html_has_two_range_sliders_and_parsable_embedded_json(
+    explorer,
+):
     html = explorer.html
     assert html.count('type="range"') == 2
-    m = re.search(r'<script type="application/json" id="([^"]+)-data">(.*?)</script>', html, re.S)
+    m = re.search(
+        r'<script type="application/json" id="([^"]+)-data">(.*?)</script>',
+        html,
+        re.S,
+    )
     assert m and m.group(1) == explorer.uid
     assert json.loads(m.group(2)) == explorer.data
     assert html.count("</script>") == 2  # the title's "</script>" is escaped
@@ -123,12 +145,16 @@ def test_static_explorer_ids_are_prefixed_by_a_uid_unique_per_explorer(img):
     assert a.uid != b.uid
     for ex in (a, b):
         ids = re.findall(r'\bid="([^"]+)"', ex.html)
-        assert ids and all(i == ex.uid or i.startswith(ex.uid + "-") for i in ids)
+        assert ids and all(
+            i == ex.uid or i.startswith(ex.uid + "-") for i in ids
+        )
         assert len(ids) == len(set(ids))
 
 
 def test_static_explorer_shows_the_requested_setting_first(img):
-    ex = mh.static_explorer(img, props=PROPS, ranks=RANKS, prop=0.6, rank=2, seed=3)
+    ex = mh.static_explorer(
+        img, props=PROPS, ranks=RANKS, prop=0.6, rank=2, seed=3
+    )
     assert 'data-setting="1,0"' in ex.html
     assert f'id="{ex.uid}-psnr">{ex.data["psnr"][1][0]:.2f} dB<' in ex.html
     assert f'src="{ex.data["recon"][1][0]}"' in ex.html
@@ -142,7 +168,10 @@ def test_static_explorer_accepts_run_grid_results(img):
 
 def test_static_explorer_rejects_a_grid_with_a_missing_setting(img):
     res = mh.run_grid(img, props=[0.3], ranks=[2], generator=0)
-    with pytest.raises(ValueError, match=r"StaticExplorer: 'results' must be a result for every \(prop, rank\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"StaticExplorer: 'results' must be a result for every \(prop, rank\)",
+    ):
         mh.StaticExplorer(img, res, props=[0.3], ranks=[2, 3])
 
 
