@@ -22,6 +22,8 @@ def _fail(func, name, expected, got, fix=None, exc=ValueError):
 def _describe(x):
     if isinstance(x, torch.Tensor):
         return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
+    if type(x).__module__ == "numpy" and hasattr(x, "shape"):
+        return f"a NumPy {x.dtype} array of shape {tuple(x.shape)}"
     return f"{type(x).__name__} {x!r}"[:120]
 
 

@@ -58,10 +58,10 @@ def _display_array(img, *, func, name):
     if x.ndim != 3 or x.shape[0] not in (1, 3) or 0 in x.shape:
         shape = tuple(x.shape)
         fix = None
-        if len(shape) == 3 and shape[2] in (1, 3) and shape[0] not in (1, 3):
-            fix = "Move the channels first with .permute(2, 0, 1)."
-        elif len(shape) == 3 and shape[0] == 4:
+        if len(shape) == 3 and shape[0] == 4:
             fix = "Drop the alpha channel with img[:3]."
+        elif len(shape) == 3 and shape[2] in (1, 3):
+            fix = "Move the channels first with .permute(2, 0, 1)."
         _fail(
             func,
             name,
@@ -450,7 +450,7 @@ def plot_loss_curves(
             _fail(
                 func,
                 "histories",
-                "positive values for a log axis (logy=True)",
+                "positive for a log axis (logy=True)",
                 f"values <= 0 for {name!r}",
                 "Pass logy=False.",
             )
