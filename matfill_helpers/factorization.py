@@ -64,10 +64,8 @@ def _check_options(method, options, func, *, h0_shape=None):
         )
     if method == "rff":
         return check_rff_options(options, func=func)
-    if (
-        method not in _FACTORIZERS
-    ):  # registered methods check their own options
-        return dict(options)
+    if method not in _FACTORIZERS:
+        return dict(options)  # registered methods check their own values
     out = dict(options)
     for name in ("ridge", "lr", "init_scale"):
         if name in options:

@@ -53,7 +53,7 @@ def _rescale(arr, path):
         f"load_image: {path!r} holds values in [{low:.4g}, {high:.4g}], outside [0, 1]; "
         "rescaled linearly so that its minimum is 0 and its maximum 1.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=5,  # the caller of load_image
     )
     return (arr - low) / (high - low)
 

@@ -217,8 +217,9 @@ def test_load_image_rescales_a_float_tiff_outside_unit_range_and_says_so(
 ):
     f = np.linspace(10, 250, 24, dtype=np.float32).reshape(4, 6)
     Image.fromarray(f).save(tmp_path / "f.tif")
-    with pytest.warns(UserWarning, match=r"rescaled linearly"):
+    with pytest.warns(UserWarning, match=r"rescaled linearly") as record:
         img = mh.load_image(tmp_path / "f.tif")
+    assert record[0].filename == __file__  # points at the caller's line
     expected = torch.from_numpy((f - 10) / 240).float()
     torch.testing.assert_close(img[0], expected, rtol=0, atol=1e-6)
     assert img.min() == 0.0 and img.max() == 1.0
@@ -232,6 +233,15 @@ def test_load_image_reads_32_bit_integer_tiff_as_16_bit_data(tmp_path):
     torch.testing.assert_close(
         img[0], torch.from_numpy(data / 65535).float(), rtol=0, atol=1e-7
     )
+
+
+def test_load_image_rescales_32_bit_integers_beyond_16_bits(tmp_path):
+    data = np.array([[-1000, 0], [70000, 140000]], dtype=np.int32)
+    Image.fromarray(data).save(tmp_path / "wide.tif")
+    with pytest.warns(UserWarning, match=r"\[-1000, 1.4e\+05\]"):
+        img = mh.load_image(tmp_path / "wide.tif")
+    expected = torch.from_numpy((data + 1000) / 141000).float()
+    torch.testing.assert_close(img[0], expected)
 
 
 def test_load_image_rejects_a_float_tiff_with_nan(tmp_path):
