@@ -24,7 +24,10 @@ def _describe(x):
         return f"a {x.dtype} tensor of shape {tuple(x.shape)}"
     if type(x).__module__ == "numpy" and hasattr(x, "shape"):
         return f"a NumPy {x.dtype} array of shape {tuple(x.shape)}"
-    return f"{type(x).__name__} {x!r}"[:120]
+    text = " ".join(repr(x).split())  # one line
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{type(x).__name__} {text}"
 
 
 _SEED_LIMIT = 2**64  # torch.Generator.manual_seed takes seeds in [0, 2**64)
@@ -36,9 +39,8 @@ def check_generator(generator, *, func="check_generator"):
     """Return a CPU ``torch.Generator`` from ``None``, an ``int`` seed or a generator.
 
     ``None`` gives a freshly (non-deterministically) seeded generator; the global RNG is never
-    used.
-    Seeds are ints in [0, 2**64). Random draws happen on the CPU (then move to the data's device),
-    so the same seed gives the same result on every device; a CUDA generator is refused.
+    used. Seeds are ints in [0, 2**64). Random draws happen on the CPU (then move to the data's
+    device), so the same seed gives the same result on every device; a CUDA generator is refused.
 
     >>> g = check_generator(0)
     >>> same = torch.Generator().manual_seed(0)
@@ -228,6 +230,19 @@ def check_image(img, *, func, name="img", allow_nan=False):
 
     Returns the image detached from any autograd graph (see :func:`check_tensor`).
     """
+    if type(img).__module__ == "numpy" and getattr(img, "ndim", 0) == 3:
+        hwc = img.shape[2] in (3, 4) and img.shape[0] not in (3, 4)
+        convert = "torch.from_numpy(a)" + (".permute(2, 0, 1)" if hwc else "")
+        if str(img.dtype) == "uint8":
+            convert += ".float() / 255"
+        _fail(
+            func,
+            name,
+            "a torch.Tensor of shape (3, H, W)",
+            _describe(img),
+            f"Convert with {convert}.",
+            exc=TypeError,
+        )
     img = check_tensor(img, func=func, name=name)
     if img.ndim != 3 or img.shape[0] != 3:
         _fail(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import textwrap
+from collections.abc import Iterable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -137,7 +138,7 @@ def show_images(
 
     Parameters
     ----------
-    images : list of torch.Tensor, or one tensor
+    images : sequence of torch.Tensor (a list, tuple, ``dict.values()`` ...), or one tensor
         Each image (3, H, W) float in [0, 1] (NaN = missing), uint8 in [0, 255], bool, or
         greyscale (H, W) / (1, H, W). A single 2-D or 3-D tensor is shown as one image; a 4-D
         tensor (N, 3, H, W) as N images.
@@ -167,14 +168,19 @@ def show_images(
                 "a list of (3, H, W) tensors, one image or an (N, 3, H, W) batch",
                 f"a tensor of shape {tuple(images.shape)}",
             )
-    elif isinstance(images, (list, tuple)):
-        images = list(images)
+    elif isinstance(images, Iterable) and not isinstance(
+        images, (str, bytes, Mapping)
+    ):
+        images = list(images)  # a list, tuple, dict.values(), generator ...
     else:
         _fail(
             func,
             "images",
             "a list of image tensors (or one tensor)",
             _describe(images),
+            "For a dict of images pass list(d.values())."
+            if isinstance(images, Mapping)
+            else None,
             exc=TypeError,
         )
     n = len(images)

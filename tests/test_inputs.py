@@ -61,7 +61,8 @@ CASES = [
     ("img-bool", lambda d: mh.reconstruct(d.img > 0.5, rank=2), TypeError, "reconstruct: 'masked_img'", "Convert with .float()."),
     ("img-complex", lambda d: mh.reconstruct(d.masked.to(torch.complex64), rank=2), TypeError, "reconstruct: 'masked_img'", "complex64"),
     ("img-float8", lambda d: mh.reconstruct(d.img.to(torch.float8_e5m2), rank=2), TypeError, "reconstruct: 'masked_img'", "float8_e5m2"),
-    ("img-numpy", lambda d: mh.reconstruct(d.masked.numpy(), rank=2), TypeError, "reconstruct: 'masked_img'", "torch.from_numpy"),
+    ("img-numpy", lambda d: mh.reconstruct(d.masked.numpy(), rank=2), TypeError, "reconstruct: 'masked_img'", "Convert with torch.from_numpy(a)."),
+    ("img-numpy-hwc-uint8", lambda d: mh.mask_image((d.img * 255).byte().permute(1, 2, 0).numpy(), 0.5), TypeError, "mask_image: 'img'", "torch.from_numpy(a).permute(2, 0, 1).float() / 255"),
     ("img-list", lambda d: mh.reconstruct(d.masked.tolist(), rank=2), TypeError, "reconstruct: 'masked_img'", "a torch.Tensor"),
     ("img-sparse", lambda d: mh.reconstruct(d.img.to_sparse(), rank=2), TypeError, "reconstruct: 'masked_img'", ".to_dense()"),
     ("img-meta", lambda d: mh.reconstruct(torch.empty(3, 8, 8, device="meta"), rank=2), ValueError, "reconstruct: 'masked_img'", "'meta' device"),
@@ -539,6 +540,17 @@ def test_show_images_shows_uint8_bool_and_grey_images_correctly(d):
         torch.stack([d.img, d.img, d.img])
     )  # a batch: 3 images
     assert len(fig.axes) == 3
+
+
+def test_show_images_takes_any_iterable_of_images_but_not_a_dict(d):
+    fig = mh.show_images({"a": d.img, "b": d.masked}.values())
+    assert len(fig.axes) == 2
+    fig = mh.show_images(x for x in (d.img, d.img, d.img))
+    assert len(fig.axes) == 3
+    with pytest.raises(
+        TypeError, match=r"^show_images: 'images' .*list\(d.values\(\)\)"
+    ):
+        mh.show_images({"a": d.img})
 
 
 def test_show_images_takes_one_title_string_for_one_image(d):
