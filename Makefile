@@ -13,7 +13,7 @@ export OMP_NUM_THREADS := $(THREADS)
 export MKL_NUM_THREADS := $(THREADS)
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv lint unit test book book-strict browser-deps browser lab bench bench-quick \
+.PHONY: help venv lint unit test book pdf browser-deps browser lab bench bench-quick \
 	repository clean clean-book
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make test    run every test: lint, helpers, launch path, book build, pages in Chromium"
 	@echo "make unit    helper tests only (fast)"
 	@echo "make lint    ruff (package, tests, notebooks), actionlint (workflows), repository copies"
+	@echo "make pdf     the whole book as one PDF: _build/pdf/matfill.pdf"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make bench   run the benchmark (make bench ARGS='--quick --device cuda --out table.md')"
 	@echo "make repository URL=https://github.com/you/matfill [BRANCH=main]   point the book at a fork"
@@ -52,6 +53,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not book and not browser"
 	MPLBACKEND=Agg $(MAKE) book
 	$(MAKE) browser-deps
+	$(BIN)/python tools/pdf.py
 	$(BIN)/python -m pytest -q -m "book or browser"
 
 # the built pages in headless Chromium (fails, not skips, when a page is missing)
@@ -69,6 +71,10 @@ browser-deps:
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book is at _build/html/index.html"
+
+# every page of the HTML book printed by headless Chromium (offline), joined by pypdf
+pdf: book browser-deps
+	$(BIN)/python tools/pdf.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

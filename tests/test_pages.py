@@ -109,3 +109,22 @@ def test_chapter_screenshots(browser, name, viewport, scheme):
     assert shot.stat().st_size > 10_000
     assert page.errors == [], page.errors
     ctx.close()
+
+
+def test_figures_open_full_size_on_a_phone(browser):
+    ctx = browser.new_context(viewport={"width": 400, "height": 860})
+    page = open_offline(ctx, HTML / "book" / "experiment.html")
+    links = page.evaluate(
+        """() => [...document.querySelectorAll('.cell_output a.matfill-zoom')]
+            .map(a => [a.getAttribute('href'), a.querySelector('img').naturalWidth,
+                       a.querySelector('img').getBoundingClientRect().width])"""
+    )
+    assert links, "no figure can be opened full size"
+    for href, natural, shown in links:
+        assert (HTML / "book" / href).resolve().is_file(), href
+        assert shown <= 400
+    assert any(natural > shown for _, natural, shown in links), (
+        "no figure is shrunk on a phone: nothing to open full size"
+    )
+    assert page.errors == [], page.errors
+    ctx.close()
