@@ -120,11 +120,65 @@ def test_figures_open_full_size_on_a_phone(browser):
                        a.querySelector('img').getBoundingClientRect().width])"""
     )
     assert links, "no figure can be opened full size"
-    for href, natural, shown in links:
+    for href, _, shown in links:
         assert (HTML / "book" / href).resolve().is_file(), href
         assert shown <= 400
     assert any(natural > shown for _, natural, shown in links), (
         "no figure is shrunk on a phone: nothing to open full size"
     )
     assert page.errors == [], page.errors
+    ctx.close()
+
+
+CONTRAST = """() => {
+    const parse = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+        const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = el => {
+        for (let e = el; e; e = e.parentElement) {
+            const c = parse(getComputedStyle(e).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    const out = [];
+    const root = '.cell_output .output.text_html, .cell_output .text_html, .matfill-explorer';
+    for (const scope of document.querySelectorAll(root)) {
+        for (const el of scope.querySelectorAll('*')) {
+            const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+            if (!own || el.closest('script, style') || !el.getClientRects().length) continue;
+            const style = getComputedStyle(el);
+            if (style.visibility === 'hidden' || style.display === 'none') continue;
+            let fg = parse(style.color);
+            const bg = background(el);
+            if (fg.length === 4) fg = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
+            const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+            out.push({text: el.textContent.trim().slice(0, 30), ratio: (a + 0.05) / (b + 0.05),
+                      fg: style.color, bg: bg.join(',')});
+        }
+    }
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", pages(), ids=lambda p: p.stem)
+def test_text_the_book_styles_is_readable_in_both_themes(
+    browser, path, scheme
+):
+    """WCAG AA: at least 4.5:1 for the text of the book's own HTML outputs (tables, explorer)."""
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, color_scheme=scheme
+    )
+    page = open_offline(ctx, path, color_scheme=scheme)
+    assert page.evaluate("document.documentElement.dataset.theme") == scheme
+    items = page.evaluate(CONTRAST)
+    low = [i for i in items if i["ratio"] < 4.5]
+    assert low == [], low[:5]
+    print(
+        f"{path.stem} {scheme}: {len(items)} text elements, lowest ratio "
+        f"{min((i['ratio'] for i in items), default=float('nan')):.2f}"
+    )
     ctx.close()
