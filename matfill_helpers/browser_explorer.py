@@ -39,16 +39,17 @@ DEFAULT_SIZE = 96
 #: Defaults of :func:`~matfill_helpers.als.factorize_als` that the page's ALS uses.
 ALS_DEFAULTS = {"ridge": 1.0, "max_sweeps": 50, "tol": 2e-3}
 _COUNTER = itertools.count()
+_FILES = ("als.js", "explorer.js", "explorer.css")
 
 
 def js_source(name):
-    """The text of one of the package's JavaScript files, ``"als.js"`` or ``"explorer.js"``.
+    """The text of one of the files in ``js/``: ``als.js``, ``explorer.js`` or ``explorer.css``.
 
     >>> "function solveRows" in js_source("als.js")
     True
     """
-    if name not in ("als.js", "explorer.js"):
-        _fail("js_source", "name", "'als.js' or 'explorer.js'", repr(name))
+    if name not in _FILES:
+        _fail("js_source", "name", f"one of {list(_FILES)}", repr(name))
     path = resources.files("matfill_helpers").joinpath("js", name)
     return path.read_text(encoding="utf-8")
 
@@ -278,50 +279,6 @@ def _finite(x):
     return float(x) if math.isfinite(x) else None
 
 
-_STYLE = """
-#%(uid)s { color: var(--pst-color-text-base, var(--jp-ui-font-color1, #222832));
-  background: var(--pst-color-background, var(--jp-layout-color0, #fff));
-  border: 1px solid var(--pst-color-border, #d1d5da); border-radius: .4em; padding: .6em .8em;
-  margin: .5em 0 1em 0; font-family: inherit; line-height: 1.45; max-width: 100%%;
-  box-sizing: border-box; color-scheme: light; accent-color: var(--pst-color-primary, #0a7d91); }
-html[data-theme=dark] #%(uid)s { color-scheme: dark; }
-#%(uid)s * { box-sizing: border-box; }
-#%(uid)s.mfx-dragging { outline: 3px dashed var(--pst-color-primary, #0a7d91); outline-offset: -3px; }
-#%(uid)s .mfx-title { font-weight: bold; margin-bottom: .3em; }
-#%(uid)s .mfx-controls { display: grid; gap: .3em 1.5em; align-items: end;
-  grid-template-columns: repeat(auto-fit, minmax(min(13em, 100%%), 1fr)); }
-#%(uid)s label, #%(uid)s output { color: inherit; }
-#%(uid)s .mfx-controls label { display: block; }
-#%(uid)s input[type=range] { width: 100%%; margin: .2em 0; }
-#%(uid)s input[type=number] { width: 9em; max-width: 100%%; font: inherit; color: inherit;
-  background: var(--pst-color-surface, #f3f4f5); border: 1px solid var(--pst-color-border, #8a949e);
-  border-radius: .25em; padding: .1em .3em; }
-#%(uid)s .mfx-photo { display: flex; flex-wrap: wrap; align-items: center; gap: .4em .8em;
-  margin: .5em 0; position: relative; }
-#%(uid)s .mfx-file { position: absolute; width: 1px; height: 1px; opacity: 0; overflow: hidden; }
-#%(uid)s .mfx-button { font: inherit; color: inherit; cursor: pointer; display: inline-block;
-  background: var(--pst-color-surface, #f3f4f5); border: 1px solid var(--pst-color-border, #8a949e);
-  border-radius: .3em; padding: .15em .7em; }
-#%(uid)s .mfx-button:disabled { cursor: default; opacity: 1; color: var(--pst-color-text-muted, #48566b); }
-#%(uid)s .mfx-file:focus-visible + label, #%(uid)s .mfx-button:focus-visible,
-#%(uid)s input:focus-visible { outline: 2px solid var(--pst-color-primary, #0a7d91); outline-offset: 2px; }
-#%(uid)s .mfx-muted { color: var(--pst-color-text-muted, var(--jp-ui-font-color2, #48566b)); }
-#%(uid)s .mfx-images { display: grid; gap: .5em; margin: .4em 0;
-  grid-template-columns: repeat(3, minmax(0, %(px)dpx)); }
-#%(uid)s figure { margin: 0; min-width: 0; text-align: center; }
-#%(uid)s figure img { display: block; width: 100%%; height: auto; margin: 0; padding: 0;
-  background: none; border-radius: 0; image-rendering: pixelated; }
-#%(uid)s figcaption { color: inherit; font-size: .85em; margin-top: .2em; overflow-wrap: anywhere; }
-#%(uid)s .mfx-status { min-height: 1.5em; }
-#%(uid)s .mfx-status progress { width: 5em; height: .8em; margin-right: .5em; vertical-align: middle; }
-#%(uid)s .mfx-status .mfx-error { color: var(--pst-color-danger-text, var(--pst-color-text-base, #222832));
-  font-weight: bold; }
-#%(uid)s .mfx-scores { font-variant-numeric: tabular-nums; }
-html[data-theme=dark] .bd-content div.cell_output div.text_html:has(> div.matfill-explorer.mfx-live) {
-  background: transparent; padding: 0; }
-"""
-
-
 def _render(ex, payload):
     uid, d, esc = ex.uid, ex.data, html.escape
     ini = d["initial"]
@@ -334,7 +291,8 @@ def _render(ex, payload):
             "</script" in text.lower()
         ):  # pragma: no cover - a packaging mistake
             raise RuntimeError(f"js/{name} must not contain '</script'")
-    px, H, W = ex.display_px, d["height"], d["width"]
+    H, W = d["height"], d["width"]
+    style = js_source("explorer.css").replace("#UID", f"#{uid}")
     title = f'<div class="mfx-title">{esc(ex.title)}</div>' if ex.title else ""
     masked = data_uri(ex.initial["masked"], fmt="png")
     recon = data_uri(ex.initial["recon"], fmt="png")
@@ -351,8 +309,9 @@ def _render(ex, payload):
         return f'<span id="{uid}-{name}">{text}</span>'
 
     return (
-        f'<div class="matfill-explorer mfx-live" id="{uid}" data-state="precomputed">'
-        f"<style>{_STYLE % {'uid': uid, 'px': px}}</style>{title}"
+        f'<div class="matfill-explorer mfx-live" id="{uid}" data-state="precomputed" '
+        f'style="--mfx-px: {ex.display_px}px">'
+        f"<style>{style}</style>{title}"
         '<div class="mfx-controls">'
         f'<div><label for="{uid}-rank">Rank: <output id="{uid}-rank-value">{d["rank"]}'
         f'</output></label><input type="range" id="{uid}-rank" min="1" '
