@@ -85,10 +85,13 @@
    * 1 = missing.
    */
   function maskImage(seed, prop, height, width) {
-    var u = torchRand(seed, height * width);
-    var threshold = Math.fround(prop);
-    var mask = new Uint8Array(height * width);
-    for (var i = 0; i < mask.length; i++) mask[i] = u[i] < threshold ? 1 : 0;
+    return belowProp(torchRand(seed, height * width), prop);
+  }
+
+  /** u < prop for each float32 u, with prop rounded to float32 as torch does: Uint8Array. */
+  function belowProp(u, prop) {
+    var threshold = Math.fround(prop), mask = new Uint8Array(u.length);
+    for (var i = 0; i < u.length; i++) mask[i] = u[i] < threshold ? 1 : 0;
     return mask;
   }
 
@@ -803,6 +806,7 @@
     mt19937: mt19937,
     torchRand: torchRand,
     maskImage: maskImage,
+    belowProp: belowProp,
     lines: lines,
     observedEntries: observedEntries,
     avgPool2: avgPool2,

@@ -11,6 +11,7 @@ const list = (a) => Array.from(a);
 const ops = {
   rand: (r) => list(ALS.torchRand(r.seed, r.count)),
   mask: (r) => list(ALS.maskImage(r.seed, r.prop, r.height, r.width)),
+  below: (r) => list(ALS.belowProp(Float32Array.from(r.u), r.prop)),
   pyramid: (r) => list(ALS.pyramidFill(f64(r.A0), f64(r.M), r.m, r.n)),
   eigen: (r) => {
     const e = ALS.symmetricEigen(f64(r.G), r.d);
