@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import inspect
 import itertools
 import json
 import math
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 
 from ._validation import _describe, _fail, check_image, check_int, check_prop
-from .als import factorize_als
+from .factorization import reconstruct
 from .images import load_image
 from .static_explorer import data_uri, explore_setting
 
@@ -129,12 +128,13 @@ def fit_image(img, size):
 
 
 def _als_centres():
-    """Whether :func:`~matfill_helpers.als.factorize_als` centres each channel by default."""
-    params = inspect.signature(factorize_als).parameters
-    for name in ("center", "centre"):
-        if name in params:
-            return bool(params[name].default)
-    return False
+    """Whether ``reconstruct(..., method="als")`` centres each channel (``W @ H + mu``).
+
+    Probed on a fully observed 1 x 1 grey pixel at rank 1: the ridge shrinks an uncentred fit to
+    0, while a centred one (whose mean is the pixel) returns the pixel.
+    """
+    pixel = torch.full((3, 1, 1), 0.8)
+    return bool(reconstruct(pixel, rank=1, method="als")[0, 0, 0] > 0.4)
 
 
 def _check_percent(prop, func):

@@ -177,18 +177,22 @@ def test_browser_explorer_passes_the_als_options(img):
     assert ex.data["initial"]["psnr"] == out["psnr"]
 
 
-def test_the_page_centres_exactly_when_the_python_als_does(monkeypatch, img):
-    def centring_als(A, k, *, center=True, **options):
-        raise AssertionError("not called")
+def test_the_page_centres_exactly_when_the_python_als_does(monkeypatch):
+    def centred(masked, *, rank, generator=None, **options):
+        mu = masked.nanmean(dim=(1, 2), keepdim=True)  # (3, 1, 1)
+        return torch.zeros_like(masked) + mu  # W @ H = 0: the mean alone
 
-    monkeypatch.setattr(be, "factorize_als", centring_als)
-    assert be._als_centres() is True
+    def uncentred(masked, *, rank, generator=None, **options):
+        return torch.zeros_like(masked)
 
-    def plain_als(A, k, *, ridge=1.0):
-        raise AssertionError("not called")
-
-    monkeypatch.setattr(be, "factorize_als", plain_als)
-    assert be._als_centres() is False
+    for method, expected in ((centred, True), (uncentred, False)):
+        monkeypatch.setitem(mh.METHODS, "als", method)
+        assert be._als_centres() is expected
+    monkeypatch.undo()
+    centres = be._als_centres()  # the helpers as they are
+    pixel = torch.full((3, 1, 1), 0.8)
+    recon = mh.reconstruct(pixel, rank=1, method="als")
+    assert centres == bool(torch.allclose(recon, pixel))
 
 
 @pytest.mark.parametrize(
