@@ -147,7 +147,9 @@ def test_reconstruct_equals_three_single_channel_factorize_calls(
             max_sweeps=30,
             **options,
         )
-        g = torch.Generator().manual_seed(11)  # one generator, shared in channel order
+        g = torch.Generator().manual_seed(
+            11
+        )  # one generator, shared in channel order
         expected = []
         for c in range(3):
             mu = masked[c][~torch.isnan(masked[c])].mean()
