@@ -18,9 +18,10 @@ from ._validation import (
     check_positive,
     check_tensor,
 )
-from .als import factorize_als
+from .als import factorize_als, reconstruct_als
 from .gd import factorize_gd
 from .rff import reconstruct_rff
+from .threads import threads_for
 
 _FACTORIZERS = {"gd": factorize_gd, "als": factorize_als}
 _GD_OPTIONS = {
@@ -135,7 +136,8 @@ def factorize(A, k, *, method="gd", generator=None, **options):
         )
     _check_options(method, options, "factorize")
     g = check_generator(generator, func="factorize")
-    W, H, hist = _FACTORIZERS[method](A[None], k, generator=g, **options)
+    with threads_for(A):  # one thread for a small problem (see threads.py)
+        W, H, hist = _FACTORIZERS[method](A[None], k, generator=g, **options)
     return W[0], H[0], hist[:, 0].tolist()
 
 
@@ -156,7 +158,7 @@ def _reconstruct_rff(masked, *, rank, generator, **options):
 #: Every method ``reconstruct`` accepts, mapped to its implementation.
 METHODS = {
     "gd": _reconstruct_lowrank("gd"),
-    "als": _reconstruct_lowrank("als"),
+    "als": reconstruct_als,  # centred: W @ H + mu (see als.py)
     "rff": _reconstruct_rff,
 }
 
@@ -267,7 +269,8 @@ def reconstruct(
     g = check_generator(generator, func="reconstruct")
     home = masked_img.device
     work = masked_img.to(device) if device is not None else masked_img
-    with torch.no_grad() if method == "als" else torch.enable_grad():
+    grad = torch.no_grad() if method == "als" else torch.enable_grad()
+    with grad, threads_for(work):  # one thread for a small problem
         recon = METHODS[method](work, rank=rank, generator=g, **options)
     recon = torch.nan_to_num(
         recon.detach().to(home, torch.float32), nan=0.5
