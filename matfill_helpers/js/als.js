@@ -523,11 +523,12 @@
 
   // [solveRows]
   /**
-   * als.solve_rows: for each row i of an (m, n) problem, with the factor F (n, k) fixed, solve
-   *   (sum_{j observed in row i} f_j f_j^T + ridge I) x_i = sum_{j observed in row i} A_ij f_j.
+   * als.solve_rows: for each row i of an (m, n) problem, with the factor
+   * F (n, k) fixed, solve the ridge normal equations
+   *   (sum_{j obs.} f_j f_j^T + ridge I) x_i = sum_{j obs.} A_ij f_j.
    *
-   * rows: the observed (and missing) columns of each row, from observedEntries
-   * values (count): A_ij at the observed entries, in the order of rows.index
+   * rows: the observed (and missing) columns of each row (see lines)
+   * values (count): A_ij at the observed entries, in rows.index order
    * F (n * k): f_j = F[j * k .. j * k + k)
    * out (m * k): receives x_i = out[i * k .. i * k + k)
    */
@@ -535,21 +536,24 @@
     var m = rows.start.length - 1, n = F.length / k, T = (k * (k + 1)) / 2;
     var KR = products(F, n, k);  // (n, T), shared by every row
     var total = new Float64Array(T);  // sum_j f_j f_j^T over every j
-    for (var j = 0; j < n; j++) for (var u = 0; u < T; u++) total[u] += KR[j * T + u];
-    var packed = new Float64Array(T), G = new Float64Array(k * k), x = new Float64Array(k);
+    for (var j = 0; j < n; j++) {
+      for (var u = 0; u < T; u++) total[u] += KR[j * T + u];
+    }
+    var packed = new Float64Array(T), G = new Float64Array(k * k);
+    var x = new Float64Array(k);
     for (var i = 0; i < m; i++) {
       rowGram(rows, i, KR, T, total, packed);  // (T,)
-      for (var p = 0, t = 0; p < k; p++) {  // unpack the lower triangle, add the ridge
+      for (var p = 0, t = 0; p < k; p++) {  // unpack, add the ridge
         for (var q = 0; q <= p; q++) G[p * k + q] = packed[t++];
-        G[p * k + p] += ridge;  // positive definite, even for a row with no observed entry
+        G[p * k + p] += ridge;  // > 0: positive definite, even if empty
       }
       x.fill(0);  // the right-hand side sum_j A_ij f_j (k,)
       for (var e = rows.start[i]; e < rows.start[i + 1]; e++) {
         var f = rows.index[e] * k, a = values[e];
         for (var r = 0; r < k; r++) x[r] += a * F[f + r];
       }
-      cholesky(G, k);
-      choleskySolve(G, k, x);
+      cholesky(G, k);  // G = L L^T
+      choleskySolve(G, k, x);  // x = G^-1 x
       out.set(x, i * k);
     }
   }
@@ -708,7 +712,9 @@
   function* exploreSteps(img, height, width, setting) {
     var size = height * width, mask = maskImage(setting.seed, setting.prop, height, width);
     var channels = [];
-    for (var c = 0; c < img.length / size; c++) channels.push(img.subarray(c * size, (c + 1) * size));
+    for (var c = 0; c < img.length / size; c++) {
+      channels.push(img.subarray(c * size, (c + 1) * size));  // (H, W) views
+    }
     var observed = observedEntries(mask, height, width);
     if (observed.count === 0) throw new Error("every pixel is missing: lower the proportion");
     var fit = yield* alsSteps(channels, observed, height, width, setting.rank, setting);
@@ -763,14 +769,15 @@
     for (var y = 0; y < height; y++) {
       rowSum.fill(0);  // (3, srcWidth): the weighted sum of the source rows under output row y
       ty[y].forEach(function (t) {
+        var row = t.index * srcWidth * 4;  // RGBA bytes of source row t.index
         for (var x = 0; x < srcWidth; x++) {
-          for (var c = 0; c < 3; c++) rowSum[c * srcWidth + x] += t.weight * rgba[(t.index * srcWidth + x) * 4 + c];
+          for (var c = 0; c < 3; c++) rowSum[c * srcWidth + x] += t.weight * rgba[row + 4 * x + c];
         }
       });
       for (var x2 = 0; x2 < width; x2++) {
         for (var c2 = 0; c2 < 3; c2++) {
           var v = 0;
-          for (var q = 0; q < tx[x2].length; q++) v += tx[x2][q].weight * rowSum[c2 * srcWidth + tx[x2][q].index];
+          tx[x2].forEach(function (t) { v += t.weight * rowSum[c2 * srcWidth + t.index]; });
           out[c2 * size + y * width + x2] = Math.round(Math.min(Math.max(v, 0), 255)) / 255;
         }
       }
@@ -784,20 +791,21 @@
   /**
    * Answer explorer jobs posted to a worker scope: { id, img, height, width, setting } in,
    * { id, type: "progress", step } after each step, then { id, type: "result", result, seconds }
-   * or { id, type: "error", message }.
+   * or { id, type: "error", message }. A job with id 0 is a warm-up: run, not answered.
    */
   function serveWorker(scope) {
     scope.onmessage = function (event) {
       var job = event.data, t0 = scope.performance.now();
+      var post = function (msg, transfer) { if (job.id !== 0) scope.postMessage(msg, transfer); };
       try {
         var result = exploreSetting(job.img, job.height, job.width, job.setting, function (step) {
-          scope.postMessage({ id: job.id, type: "progress", step: step });
+          post({ id: job.id, type: "progress", step: step });
         });
-        scope.postMessage(
-          { id: job.id, type: "result", result: result, seconds: (scope.performance.now() - t0) / 1000 },
+        var seconds = (scope.performance.now() - t0) / 1000;
+        post({ id: job.id, type: "result", result: result, seconds: seconds },
           [result.recon.buffer, result.mask.buffer]);
       } catch (err) {
-        scope.postMessage({ id: job.id, type: "error", message: String(err && err.message || err) });
+        post({ id: job.id, type: "error", message: String(err && err.message || err) });
       }
     };
   }

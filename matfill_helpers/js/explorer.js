@@ -23,11 +23,13 @@
   var SEED_MAX = 2147483647;
 
   function report(uid, err) {
-    if (root.console) root.console.error("matfill explorer " + uid + ": " + (err && err.stack || err));
+    var text = err && err.stack || err;
+    if (root.console) root.console.error("matfill explorer " + uid + ": " + text);
   }
 
   function fmt(x, digits, suffix) {
-    return x === null || x === undefined || !isFinite(x) ? "n/a" : x.toFixed(digits) + (suffix || "");
+    if (x === null || x === undefined || !isFinite(x)) return "n/a";
+    return x.toFixed(digits) + (suffix || "");
   }
 
   /** The embedded 8-bit pixels (base64 of H x W x 3 bytes) as an image (3 * H * W) in [0, 1]. */
@@ -44,7 +46,8 @@
     var canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
-    var ctx = canvas.getContext("2d"), out = ctx.createImageData(width, height), size = height * width;
+    var ctx = canvas.getContext("2d"), size = height * width;
+    var out = ctx.createImageData(width, height);
     for (var p = 0; p < size; p++) {
       var rgb = mask && mask[p] ? [1, 0, 1] : [img[p], img[size + p], img[2 * size + p]];
       for (var c = 0; c < 3; c++) out.data[4 * p + c] = Math.round(255 * rgb[c]);
@@ -54,7 +57,7 @@
     return canvas.toDataURL("image/png");
   }
 
-  /** Read a decoded <img> as an explorer image: composited on white, fitted by MatfillALS.fitPixels. */
+  /** A decoded <img> as an explorer image: composited on white, fitted by MatfillALS.fitPixels. */
   function readImage(im, height, width) {
     var w = im.naturalWidth, h = im.naturalHeight;
     var scale = Math.min(1, MAX_SOURCE_SIDE / Math.max(w, h));
@@ -97,7 +100,8 @@
     }
 
     try {
-      url = URL.createObjectURL(new Blob([alsSource, "\nMatfillALS.serveWorker(self);\n"], { type: "text/javascript" }));
+      var code = [alsSource, "\nMatfillALS.serveWorker(self);\n"];
+      url = URL.createObjectURL(new Blob(code, { type: "text/javascript" }));
       worker = spawn();
     } catch (err) {
       worker = null;  // no Worker or no Blob URL here: compute in the page
@@ -131,6 +135,14 @@
 
     return {
       engine: function () { return worker ? "worker" : "page"; },
+      /** Run a job in the worker without an answer, so its code is compiled before it counts. */
+      warmUp: function (job) {
+        if (worker && !current) {
+          worker.postMessage({
+            id: 0, img: job.img, height: job.height, width: job.width, setting: job.setting,
+          });
+        }
+      },
       run: function (job, onStep) {
         if (current) {
           var old = current;
@@ -148,7 +160,8 @@
           };
           if (worker) {
             worker.postMessage({
-              id: current.id, img: job.img, height: job.height, width: job.width, setting: job.setting,
+              id: current.id, img: job.img, height: job.height, width: job.width,
+              setting: job.setting,
             });
           } else {
             runInPage(current);
@@ -164,7 +177,10 @@
     try {
       var data = JSON.parse(el("data").textContent);
       var H = data.height, W = data.width;
-      var sample = { id: "sample", name: data.sampleName, img: decodePixels(data.pixels, H, W), url: el("original").src };
+      var sample = {
+        id: "sample", name: data.sampleName, img: decodePixels(data.pixels, H, W),
+        url: el("original").src,
+      };
       var source = sample, photos = 0, timer = null, shown = null;
       var cache = new Map();  // key -> entry, least recently used first
       var runner = makeRunner(el("als").textContent);
@@ -214,11 +230,12 @@
           return "Computed by the Python helpers when this page was built. Move a control to " +
             "recompute in your browser.";
         }
-        var text = (entry.cached ? "Computed earlier in your browser in " : "Computed in your browser in ") +
-          entry.seconds.toFixed(2) + " s (" + entry.sweeps + (entry.sweeps === 1 ? " sweep" : " sweeps") + ").";
+        var text = (entry.cached ? "Computed earlier" : "Computed") + " in your browser in " +
+          entry.seconds.toFixed(2) + " s (" + entry.sweeps +
+          (entry.sweeps === 1 ? " sweep" : " sweeps") + ").";
         var built = data.initial;
-        if (entry.source === "sample" && entry.rank === data.rank && entry.percent === data.percent &&
-            entry.seed === data.seed) {
+        if (entry.source === "sample" && entry.rank === data.rank &&
+            entry.percent === data.percent && entry.seed === data.seed) {
           text += " The Python helpers got " + fmt(built.psnrMissing, 2, " dB") +
             " on the missing pixels for this setting.";
         }
@@ -226,6 +243,16 @@
       };
 
       var maskedURLs = new Map();  // (source, percent, seed) -> PNG of the masked image
+
+      var makeJob = function (src, s) {
+        return {
+          img: src.img, height: H, width: W,
+          setting: {
+            rank: s.rank, prop: s.percent / 100, seed: s.seed, ridge: data.options.ridge,
+            maxSweeps: data.options.maxSweeps, tol: data.options.tol, centre: data.options.centre,
+          },
+        };
+      };
 
       var update = function () {
         timer = null;
@@ -245,13 +272,7 @@
           setState("done", statusText(hit));
           return;
         }
-        var t0 = performance.now(), job = {
-          img: source.img, height: H, width: W,
-          setting: {
-            rank: s.rank, prop: s.percent / 100, seed: s.seed, ridge: data.options.ridge,
-            maxSweeps: data.options.maxSweeps, tol: data.options.tol, centre: data.options.centre,
-          },
-        };
+        var t0 = performance.now(), job = makeJob(source, s);
         var src = source;
         setState("computing", "Computing in your browser\u2026");
         runner.run(job, function (step) {
@@ -311,7 +332,9 @@
           try {
             var img = readImage(im, H, W);
             photos += 1;
-            useSource({ id: "photo-" + photos, name: file.name, img: img, url: imageURL(img, H, W, null) });
+            useSource({
+              id: "photo-" + photos, name: file.name, img: img, url: imageURL(img, H, W, null),
+            });
           } catch (err) {
             fail(" (" + (err && err.message || err) + ")");
           } finally {
@@ -335,7 +358,8 @@
       });
       el("reset").addEventListener("click", function () { useSource(sample); });
       box.addEventListener("dragover", function (event) {
-        if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
+        var types = event.dataTransfer ? event.dataTransfer.types : [];
+        if (Array.prototype.indexOf.call(types, "Files") >= 0) {
           event.preventDefault();
           event.dataTransfer.dropEffect = "copy";
           box.classList.add("mfx-dragging");
@@ -355,7 +379,8 @@
       var first = {
         rank: data.rank, percent: data.percent, seed: data.seed, source: "sample",
         rmse: data.initial.rmse, psnr: data.initial.psnr, rmseMissing: data.initial.rmseMissing,
-        psnrMissing: data.initial.psnrMissing, sweeps: data.initial.sweeps, seconds: data.initial.seconds,
+        psnrMissing: data.initial.psnrMissing, sweeps: data.initial.sweeps,
+        seconds: data.initial.seconds,
         computeSeconds: data.initial.seconds, engine: "python", cached: false,
         maskedURL: el("masked").src, reconURL: el("recon").src,
       };
@@ -363,6 +388,10 @@
       showLabels(requested());
       setState("precomputed", statusText(first));
       box.setAttribute("data-ready", "true");
+      setTimeout(function () {  // compile the maths while the reader is still reading
+        var built = { rank: data.rank, percent: data.percent, seed: data.seed };
+        runner.warmUp(makeJob(sample, built));
+      }, 200);
     } catch (err) {
       report(uid, err);
     }
