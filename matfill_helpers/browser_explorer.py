@@ -30,7 +30,7 @@ import torch
 
 from ._validation import _describe, _fail, check_image, check_int, check_prop
 from .factorization import reconstruct
-from .images import load_image
+from .images import SAMPLES, load_image
 from .static_explorer import data_uri, explore_setting
 
 #: The explorer's default size: one update at rank 30 stays well under 0.3 s in the browser.
@@ -135,6 +135,19 @@ def _als_centres():
     """
     pixel = torch.full((3, 1, 1), 0.8)
     return bool(reconstruct(pixel, rank=1, method="als")[0, 0, 0] > 0.4)
+
+
+def image_name(name):
+    """How the page names an image loaded by ``name`` (a sample or a path), else a tensor.
+
+    >>> image_name("china"), image_name("/photos/cat.png"), image_name(None)
+    ('china (scikit-learn sample)', 'cat.png', 'the sample image')
+    """
+    if not isinstance(name, str):
+        return "the sample image"
+    if name in SAMPLES:
+        return f"{name} (scikit-learn sample)"
+    return os.path.basename(name) or name
 
 
 def _check_percent(prop, func):
@@ -319,18 +332,7 @@ def _render(ex, payload):
         f'<div><label for="{uid}-prop">Missing pixels: <output id="{uid}-prop-value">'
         f'{d["percent"]} %</output></label><input type="range" id="{uid}-prop" min="5" '
         f'max="95" step="1" value="{d["percent"]}" '
-        f'aria-valuetext="{d["percent"]} percent"></div>'
-        f'<div><label for="{uid}-seed">Seed of the mask: </label><input type="number" '
-        f'id="{uid}-seed" min="0" max="{2**31 - 1}" step="1" value="{d["seed"]}" '
-        'inputmode="numeric"></div></div>'
-        '<div class="mfx-photo">'
-        f'<input type="file" id="{uid}-file" class="mfx-file" accept="image/*">'
-        f'<label for="{uid}-file" class="mfx-button">Use your own photo\u2026</label>'
-        f'<button type="button" id="{uid}-reset" class="mfx-button" disabled>'
-        "Back to the sample</button>"
-        f'<span id="{uid}-source" class="mfx-muted">Image: {esc(d["sampleName"])}.</span>'
-        '<span class="mfx-muted">Or drop a photo here; it stays on your computer.</span>'
-        "</div>"
+        f'aria-valuetext="{d["percent"]} percent"></div></div>'
         '<div class="mfx-images">'
         f"{figure('original', 'original', original)}"
         f"{figure('masked', 'masked (missing in magenta)', masked)}"
@@ -344,6 +346,17 @@ def _render(ex, payload):
         "Missing pixels only: RMSE "
         f"{score('rmse-missing', ini['rmseMissing'], 4)}, PSNR "
         f"{score('psnr-missing', ini['psnrMissing'], 2, ' dB')}.</div>"
+        '<div class="mfx-options">'
+        f'<span><label for="{uid}-seed">Seed of the mask: </label><input type="number" '
+        f'id="{uid}-seed" min="0" max="{2**31 - 1}" step="1" value="{d["seed"]}" '
+        'inputmode="numeric"></span>'
+        f'<input type="file" id="{uid}-file" class="mfx-file" accept="image/*">'
+        f'<label for="{uid}-file" class="mfx-button">Use your own photo\u2026</label>'
+        f'<button type="button" id="{uid}-reset" class="mfx-button" disabled>'
+        "Back to the sample</button>"
+        f'<span id="{uid}-source" class="mfx-muted">Image: {esc(d["sampleName"])}.</span>'
+        '<span class="mfx-muted">Or drop a photo on the explorer; it stays on your '
+        "computer.</span></div>"
         f'<script type="application/json" id="{uid}-data">{safe}</script>'
         f'<script id="{uid}-als">{scripts["als.js"]}</script>'
         f'<script id="{uid}-ui">{scripts["explorer.js"]}</script>'
@@ -380,9 +393,8 @@ def browser_explorer(
     >>> ex.img.shape, ex.data["sampleName"]
     (torch.Size([3, 24, 24]), 'china (scikit-learn sample)')
     """
-    name = None
-    if img is None or isinstance(img, str):
-        name = "china" if img is None else img
+    name = "china" if img is None else img
+    if isinstance(name, str):
         img = fit_image(load_image(name), size)
     unknown = sorted(set(options) - set(ALS_DEFAULTS))
     if unknown:
@@ -400,10 +412,6 @@ def browser_explorer(
         max_rank=max_rank,
         title=title,
         display_px=display_px,
-        image_name=(
-            f"{name} (scikit-learn sample)"
-            if name in ("china", "flower")
-            else os.path.basename(name or "") or "the sample image"
-        ),
+        image_name=image_name(name),
         **options,
     )

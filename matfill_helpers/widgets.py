@@ -35,6 +35,7 @@ from .browser_explorer import (
     DEFAULT_SIZE,
     BrowserExplorer,
     fit_image,
+    image_name,
 )
 from .factorization import _RANKLESS, METHODS
 from .images import load_image
@@ -93,8 +94,10 @@ class Explorer:
     ):
         import ipywidgets as w
 
-        if img is None or isinstance(img, str):
-            img = fit_image(load_image("china" if img is None else img), size)
+        name = "china" if img is None else img
+        if isinstance(name, str):
+            img = fit_image(load_image(name), size)
+        self.image_name = image_name(name)
         check_image(img, func="explorer")
         self.img = img.detach().cpu()
         n = min(self.img.shape[1:])
@@ -409,6 +412,7 @@ class Explorer:
             seed=seed,
             max_rank=self.rank_slider.max,
             title=title,
+            image_name=self.image_name,
             display_px=self.display_px,
             **options,
         )

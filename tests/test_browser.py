@@ -557,8 +557,12 @@ def test_the_page_makes_no_network_request(page):
     page.wait_for_timeout(500)
     assert page.requests and not page.blocked, page.blocked
     assert all(urlparse(u).scheme in LOCAL for u in page.requests)
-    for text in page.foreign:  # only the theme's known, harmless error
-        assert any(known in text for known in THIRD_PARTY_PAGE_ERRORS), text
+    for text in (
+        page.foreign
+    ):  # the theme's own messages, none about a failed download
+        assert "Failed to load resource" not in text, text
+        theme = " at file:" in text and "/_static/" in text
+        assert theme or any(k in text for k in THIRD_PARTY_PAGE_ERRORS), text
     assert not page.problems, page.problems
 
 
