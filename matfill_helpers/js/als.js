@@ -789,24 +789,73 @@
   // Running inside a Web Worker.
 
   /**
+   * A function that runs its argument as a new task, after the events already queued: a
+   * MessageChannel where there is one (unlike setTimeout, it is never throttled).
+   */
+  function taskQueue() {
+    if (typeof MessageChannel === "undefined") return function (fn) { setTimeout(fn, 0); };
+    var channel = new MessageChannel(), queue = [];
+    channel.port1.onmessage = function () { queue.shift()(); };
+    if (channel.port1.unref) channel.port1.unref();  // Node.js: let the process end
+    return function (fn) {
+      queue.push(fn);
+      channel.port2.postMessage(0);
+    };
+  }
+
+  /**
+   * Run a generator's steps as separate tasks (later: from taskQueue), so other events, such as
+   * a newer job, get their turn between two sweeps. onStep(step) after each step but the last,
+   * done(err, value) at the end; stopped() is asked before each step and ends the run silently.
+   */
+  function runInTasks(steps, onStep, done, stopped, later) {
+    (function next() {
+      if (stopped()) return;
+      var r;
+      try {
+        r = steps.next();
+      } catch (err) {
+        done(err);
+        return;
+      }
+      if (r.done) {
+        done(null, r.value);
+        return;
+      }
+      onStep(r.value);
+      later(next);
+    })();
+  }
+
+  /**
    * Answer explorer jobs posted to a worker scope: { id, img, height, width, setting } in,
    * { id, type: "progress", step } after each step, then { id, type: "result", result, seconds }
-   * or { id, type: "error", message }. A job with id 0 is a warm-up: run, not answered.
+   * or { id, type: "error", message }. A newer job stops the one in progress at its next step
+   * (no answer for that one); a job with id 0 is a warm-up, computed but not answered.
    */
   function serveWorker(scope) {
+    var later = taskQueue(), active = null;
     scope.onmessage = function (event) {
       var job = event.data, t0 = scope.performance.now();
-      var post = function (msg, transfer) { if (job.id !== 0) scope.postMessage(msg, transfer); };
-      try {
-        var result = exploreSetting(job.img, job.height, job.width, job.setting, function (step) {
-          post({ id: job.id, type: "progress", step: step });
-        });
-        var seconds = (scope.performance.now() - t0) / 1000;
-        post({ id: job.id, type: "result", result: result, seconds: seconds },
-          [result.recon.buffer, result.mask.buffer]);
-      } catch (err) {
-        post({ id: job.id, type: "error", message: String(err && err.message || err) });
-      }
+      var post = function (msg, transfer) {
+        if (job.id !== 0) scope.postMessage(msg, transfer || []);
+      };
+      active = job;
+      runInTasks(
+        exploreSteps(job.img, job.height, job.width, job.setting),
+        function (step) { post({ id: job.id, type: "progress", step: step }); },
+        function (err, result) {
+          if (active === job) active = null;
+          if (err) {
+            post({ id: job.id, type: "error", message: String(err && err.message || err) });
+            return;
+          }
+          var seconds = (scope.performance.now() - t0) / 1000;
+          post({ id: job.id, type: "result", result: result, seconds: seconds },
+            [result.recon.buffer, result.mask.buffer]);
+        },
+        function () { return active !== job; },
+        later);
     };
   }
 
@@ -838,6 +887,8 @@
     exploreSetting: exploreSetting,
     areaWeights: areaWeights,
     fitPixels: fitPixels,
+    taskQueue: taskQueue,
+    runInTasks: runInTasks,
     serveWorker: serveWorker,
   };
 });

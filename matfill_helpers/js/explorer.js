@@ -4,11 +4,12 @@
  * then calls MatfillExplorer.start(uid).
  *
  * A change of a control (rank, missing proportion, seed) or a new photo recomputes one setting
- * with MatfillALS.exploreSetting in a Web Worker built from the text of the als.js <script>
- * (a Blob, so it works from file://). Where no worker can start, the page runs the same steps
- * itself and yields to the browser between sweeps. Either way the page never freezes and shows
- * "computing..." with the sweep it is on. Results are cached, so coming back to a setting is
- * instant. Nothing is fetched and nothing is sent anywhere: a chosen photo is read in the page.
+ * with MatfillALS.exploreSteps in a Web Worker built from the text of the als.js <script>
+ * (a Blob, so it works from file://); a newer request stops an older one between two sweeps.
+ * Where no worker can start, the page runs the same steps itself, one sweep per task. Either
+ * way the page never freezes and shows "computing..." with the sweep it is on. Results are
+ * cached, so coming back to a setting is instant. Nothing is fetched and nothing is sent
+ * anywhere: a chosen photo is read in the page.
  *
  * State for tests and scripts: the explorer's root element carries data-ready="true" once
  * wired up, data-state ("precomputed", "computing", "done" or "error"), data-engine ("worker"
@@ -76,7 +77,7 @@
    * Runs explorer jobs: in a Web Worker made from the source of als.js when one can start,
    * otherwise in the page, one sweep per task. run(job, onStep) returns a Promise of
    * { result, seconds }; a new run cancels the one in flight (its Promise rejects with
-   * { cancelled: true }).
+   * { cancelled: true }). The worker lives as long as the page, so its compiled code stays warm.
    */
   function makeRunner(alsSource) {
     var url = null, worker = null, current = null, nextId = 0;
@@ -114,23 +115,19 @@
       else job.resolve(value);
     }
 
+    var later = root.MatfillALS.taskQueue();
+
     function runInPage(job) {
-      var t0 = performance.now();
-      var steps = root.MatfillALS.exploreSteps(job.img, job.height, job.width, job.setting);
-      function next() {
-        if (current !== job) return;  // cancelled
-        try {
-          var r = steps.next();
-          if (r.done) finish(null, { result: r.value, seconds: (performance.now() - t0) / 1000 });
-          else {
-            job.onStep(r.value);
-            setTimeout(next, 0);  // let the page draw and react between sweeps
-          }
-        } catch (err) {
-          finish(err);
-        }
-      }
-      setTimeout(next, 0);
+      var t0 = performance.now(), ALS = root.MatfillALS;
+      ALS.runInTasks(
+        ALS.exploreSteps(job.img, job.height, job.width, job.setting),
+        job.onStep,  // the page draws and reacts between two sweeps
+        function (err, result) {
+          if (err) finish(err);
+          else finish(null, { result: result, seconds: (performance.now() - t0) / 1000 });
+        },
+        function () { return current !== job; },  // cancelled
+        later);
     }
 
     return {
@@ -144,13 +141,9 @@
         }
       },
       run: function (job, onStep) {
-        if (current) {
+        if (current) {  // nobody waits for it any more (the worker drops it at its next step)
           var old = current;
           current = null;
-          if (worker) {  // stop the computation that nobody waits for any more
-            worker.terminate();
-            worker = spawn();
-          }
           old.reject({ cancelled: true });
         }
         return new Promise(function (resolve, reject) {

@@ -78,14 +78,25 @@ test("fitPixels keeps a uniform colour and crops the centre of a wide image", ()
   for (let p = 0; p < 25; p++) assert.deepEqual([out[p], out[25 + p], out[50 + p]], [200 / 255, 100 / 255, 50 / 255]);
 });
 
-test("serveWorker answers a job with progress messages, then the result", () => {
-  const messages = [];
-  const scope = { performance: { now: () => 0 }, postMessage: (msg) => messages.push(msg) };
-  ALS.serveWorker(scope);
-  const img = new Float64Array(3 * 8 * 8).map((_, i) => (i % 7) / 7);
-  scope.onmessage({
-    data: { id: 3, img, height: 8, width: 8, setting: { rank: 2, prop: 0.3, seed: 0, ridge: 1, maxSweeps: 5, tol: 2e-3, centre: false } },
+function fakeWorkerScope() {
+  const scope = { performance: { now: () => 0 }, messages: [] };
+  scope.postMessage = (msg) => scope.messages.push(msg);
+  scope.settled = () => new Promise((resolve) => {
+    const poll = () => (scope.messages.some((m) => m.type !== "progress") ? resolve() : setTimeout(poll, 5));
+    poll();
   });
+  ALS.serveWorker(scope);
+  return scope;
+}
+
+const SETTING = { rank: 2, prop: 0.3, seed: 0, ridge: 1, maxSweeps: 5, tol: 2e-3, centre: false };
+
+test("serveWorker answers a job with progress messages, then the result", async () => {
+  const scope = fakeWorkerScope();
+  const img = new Float64Array(3 * 8 * 8).map((_, i) => (i % 7) / 7);
+  scope.onmessage({ data: { id: 3, img, height: 8, width: 8, setting: SETTING } });
+  await scope.settled();
+  const messages = scope.messages;
   assert.ok(messages.length >= 2);
   assert.ok(messages.slice(0, -1).every((m) => m.id === 3 && m.type === "progress"));
   const last = messages[messages.length - 1];
@@ -94,13 +105,27 @@ test("serveWorker answers a job with progress messages, then the result", () => 
   assert.ok(last.result.sweeps >= 1 && last.result.sweeps <= 5);
 });
 
-test("serveWorker reports an impossible job as an error message", () => {
-  const messages = [];
-  const scope = { performance: { now: () => 0 }, postMessage: (msg) => messages.push(msg) };
-  ALS.serveWorker(scope);
+test("serveWorker drops a job when a newer one arrives, and answers nothing to a warm-up", async () => {
+  const scope = fakeWorkerScope();
+  const img = new Float64Array(3 * 32 * 32).map((_, i) => (i % 11) / 11);
+  const slow = { ...SETTING, rank: 8, maxSweeps: 50, tol: 0 };
+  scope.onmessage({ data: { id: 0, img, height: 32, width: 32, setting: slow } });
+  scope.onmessage({ data: { id: 1, img, height: 32, width: 32, setting: slow } });
+  scope.onmessage({ data: { id: 2, img, height: 32, width: 32, setting: SETTING } });
+  await scope.settled();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const ids = new Set(scope.messages.map((m) => m.id));
+  assert.ok(!ids.has(0));
+  assert.ok(scope.messages.filter((m) => m.id === 1).every((m) => m.type === "progress"));
+  assert.deepEqual(scope.messages.filter((m) => m.type === "result").map((m) => m.id), [2]);
+});
+
+test("serveWorker reports an impossible job as an error message", async () => {
+  const scope = fakeWorkerScope();
   scope.onmessage({
-    data: { id: 1, img: new Float64Array(3 * 4), height: 2, width: 2, setting: { rank: 1, prop: 1, seed: 0, ridge: 1, maxSweeps: 5, tol: 2e-3, centre: false } },
+    data: { id: 1, img: new Float64Array(3 * 4), height: 2, width: 2, setting: { ...SETTING, rank: 1, prop: 1 } },
   });
-  assert.deepEqual(messages.map((m) => m.type), ["error"]);
-  assert.match(messages[0].message, /every pixel is missing/);
+  await scope.settled();
+  assert.deepEqual(scope.messages.map((m) => m.type), ["error"]);
+  assert.match(scope.messages[0].message, /every pixel is missing/);
 });
