@@ -5,15 +5,18 @@
  * Every Python helper that one explorer setting goes through has a function of the same
  * shape here:
  *
- *   torch.rand(..., generator=seed)      torchRand(seed, count)   (bit for bit: mt19937)
- *   mh.mask_image(img, prop, generator)   maskImage(seed, prop, height, width)
- *   als.pyramid_fill(A0, M)               pyramidFill(A0, M, m, n, out)
- *   als.svd_init(A0, M, k)                svdInit(X, m, n, k)
- *   als.row_grams + als.solve_rows        solveRows(rows, values, F, k, ridge, out)
- *   als.objective(M, A0, W, H, ridge)     objective(...)
- *   als.factorize_als(A, k, ...)          factorizeAls(channels, observed, m, n, k, options)
- *   mh.metrics(img, recon, mask=...)      metrics(img, recon, mask)
- *   mh.explore_setting(img, ...)          exploreSetting(img, height, width, setting)
+ *   torch.rand(n, generator=seed)          torchRand(seed, n)   (bit for bit: mt19937)
+ *   mh.mask_image(img, prop, generator)    maskImage(seed, prop, height, width)
+ *   als.pyramid_fill(A0, M)                pyramidFill(A0, M, m, n)
+ *   als.svd_init(A0, M, k)                 svdInit(pyramidFill(...), m, n, k)
+ *   als.products, als.row_grams            products(F, n, k), rowGram(rows, i, KR, T, ...)
+ *   als.solve_rows(M, A0, F, ridge)        solveRows(rows, values, F, k, ridge, out)
+ *   als.objective(M, A0, W, H, ridge)      objective(observed, values, W, Ht, k, ridge)
+ *   als.reconstruct_als (centred ALS)      alsSteps / factorizeAls(channels, observed, ...)
+ *   mh.reconstruct's clamp to [0, 1]       reconstruction(fit, m, n, k)
+ *   mh.metrics(img, recon, mask=...)       metrics(img, recon, mask)
+ *   mh.explore_setting(img, ...)           exploreSteps / exploreSetting(img, H, W, setting)
+ *   mh.fit_image(img, size)                fitPixels(rgba, srcHeight, srcWidth, H, W)
  *
  * Conventions. A matrix is a Float64Array in row-major order next to its shape: X (m, n) holds
  * X[i][j] at X[i * n + j]. An image is (3, H, W), channel after channel, values in [0, 1]. A mask
