@@ -8,6 +8,7 @@ shape (H, W), True = missing; a masked image holds NaN at missing pixels in all 
 ['als', 'gd', 'patches', 'rff']
 """
 
+from .browser_explorer import BrowserExplorer, browser_explorer, fit_image
 from .device import default_device
 from .experiment import run_grid
 from .factorization import (
@@ -81,8 +82,11 @@ __all__ = [
     "register_method",
     "to_hwc",
     "train",
+    "BrowserExplorer",
     "Explorer",
     "StaticExplorer",
+    "browser_explorer",
+    "fit_image",
     "explore_setting",
     "explorer",
     "static_explorer",

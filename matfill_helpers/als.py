@@ -14,6 +14,14 @@ Cholesky solve. The start is the top-k SVD of the matrix with its missing entrie
 coarse-to-fine averages of their observed neighbours (an image is smooth, so this is a good guess
 and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change falls
 below ``tol``.
+
+``reconstruct(..., method="als")`` (:func:`reconstruct_als`) centres each matrix first: it
+subtracts ``mu``, the mean of the matrix's observed entries, from the observed entries, runs the
+start and the sweeps above on the centred matrix, and returns ``W @ H + mu``. The ridge term pulls
+the factors, hence ``W @ H``, towards zero, so a row or column with few observed entries is pulled
+towards the mean colour instead of towards black: with one observed pixel, or 99 % missing, the
+result is (close to) the mean fill, and a fully observed constant image comes back as itself.
+Nothing else differs from :func:`factorize_als` (same start, ridge, solves and stopping rule).
 """
 
 from __future__ import annotations
@@ -23,7 +31,10 @@ import torch.nn.functional as F_
 
 from .gd import init_factors
 
-_CHUNK_FLOATS = 2**25  # at most ~128 MB of Gram matrices at once
+_CHUNK_FLOATS = 2**20  # Gram matrices per chunk of rows: ~4 MB
+_COLUMN_FLOATS = (
+    2**23
+)  # products per chunk of columns: at most ~32 MB, whatever n and k
 
 
 def products(F):
@@ -56,10 +67,16 @@ def row_grams(M, F, KR=None):
     """
     B, k, n = F.shape
     iu, ju = torch.triu_indices(k, k, device=F.device)
-    KR = (
-        products(F) if KR is None else KR
-    )  # (B, n, T), T = k (k + 1) / 2 products h_p h_q
-    Gt = M @ KR  # (B, m, n) @ (B, n, T) -> (B, m, T): one matmul per matrix
+    if KR is not None:
+        Gt = (
+            M @ KR
+        )  # (B, m, n) @ (B, n, T) -> (B, m, T): one matmul per matrix
+    else:  # T = k (k + 1) / 2 products h_p h_q, a chunk of columns at a time
+        step = max(1, _COLUMN_FLOATS // (B * iu.numel()))
+        Gt = 0
+        for s in range(0, n, step):
+            KR = products(F[:, :, s : s + step])  # (B, c, T)
+            Gt = Gt + M[:, :, s : s + step] @ KR  # (B, m, c) @ (B, c, T)
     G = torch.empty(B, M.shape[1], k, k, dtype=F.dtype, device=F.device)
     G[:, :, iu, ju] = Gt
     G[:, :, ju, iu] = Gt
@@ -75,13 +92,12 @@ def solve_rows(M, A0, F, ridge):
     B, m, n = M.shape
     k = F.shape[1]
     rhs = A0 @ F.transpose(1, 2)  # (B, m, n) @ (B, n, k) -> (B, m, k)
-    KR = products(F)  # (B, n, T), computed once for every chunk
+    T = k * (k + 1) // 2
+    KR = products(F) if B * n * T <= _COLUMN_FLOATS else None  # reused
     eye = torch.eye(k, dtype=F.dtype, device=F.device)
-    chunk = max(1, _CHUNK_FLOATS // (B * k * k))
+    chunk = max(8, _CHUNK_FLOATS // (B * k * k))  # rows per chunk
     out = torch.empty(B, m, k, dtype=F.dtype, device=F.device)
-    for s in range(
-        0, m, chunk
-    ):  # chunks only bound memory; each is fully batched
+    for s in range(0, m, chunk):  # chunks bound memory; each is batched
         G = row_grams(M[:, s : s + chunk], F, KR) + ridge * eye  # (B, c, k, k)
         L, _ = torch.linalg.cholesky_ex(
             G
@@ -135,7 +151,7 @@ def pyramid_fill(A0, M):
 
 
 def svd_init(A0, M, k):
-    """Warm start: H from the top-k SVD of the matrix with missing entries filled by ``pyramid_fill``."""
+    """Warm start: H (batch, k, n) from the top-k SVD of the matrix filled by ``pyramid_fill``."""
     _, S, Vh = torch.linalg.svd(
         pyramid_fill(A0, M), full_matrices=False
     )  # (B, r), (B, r, n)
@@ -198,3 +214,41 @@ def factorize_als(
             if bool(((prev - now).abs() <= tol * now.abs()).all()):
                 break
     return W, H, torch.stack(history)
+
+
+def observed_mean(A):
+    """The mean of each matrix's observed (non-NaN) entries: (batch,) from ``A`` (batch, m, n).
+
+    A matrix with no observed entry gets 0.
+
+    >>> observed_mean(torch.tensor([[[1.0, float("nan")], [3.0, 5.0]]])).tolist()
+    [3.0]
+    """
+    M = ~torch.isnan(A)  # (B, m, n)
+    total = torch.where(M, A, 0.0).flatten(1).sum(1)  # (B,)
+    return total / M.flatten(1).sum(1).clamp_min(1)
+
+
+def reconstruct_als(masked, *, rank, generator=None, **options):
+    """Centred ALS: ``W @ H + mu`` with ``W, H`` from :func:`factorize_als` of ``masked - mu``.
+
+    Parameters
+    ----------
+    masked : torch.Tensor of shape (batch, m, n), NaN at missing entries (an RGB image: batch 3)
+    rank : int, the rank of ``W @ H``
+    generator : torch.Generator, used by ``init="random"``
+    **options : passed to :func:`factorize_als`
+
+    Returns
+    -------
+    recon : (batch, m, n), ``W @ H + mu`` with ``mu`` the mean of each matrix's observed entries
+
+    Examples
+    --------
+    >>> pixel = torch.tensor([0.8, 0.3, 0.6]).view(3, 1, 1)  # a fully observed 1 x 1 image
+    >>> reconstruct_als(pixel, rank=1).flatten().tolist()
+    [0.800000011920929, 0.30000001192092896, 0.6000000238418579]
+    """
+    mu = observed_mean(masked)[:, None, None]  # (B, 1, 1)
+    W, H, _ = factorize_als(masked - mu, rank, generator=generator, **options)
+    return W @ H + mu  # (B, m, k) @ (B, k, n) -> (B, m, n)

@@ -19,9 +19,10 @@ from ._validation import (
     check_positive,
     check_tensor,
 )
-from .als import factorize_als
+from .als import factorize_als, reconstruct_als
 from .gd import factorize_gd
 from .rff import RFF_OPTIONS, check_rff_options, reconstruct_rff
+from .threads import threads_for
 
 _FACTORIZERS = {"gd": factorize_gd, "als": factorize_als}
 _GD_OPTIONS = {
@@ -214,7 +215,8 @@ def factorize(A, k, *, method="gd", generator=None, **options):
         options["H0"] = options["H0"][None]  # (1, k, n): a batch of one
     g = check_generator(generator, func="factorize")
     A = A.to(_compute_dtype(A))
-    W, H, hist = _FACTORIZERS[method](A[None], k, generator=g, **options)
+    with threads_for(A):  # one thread for a small problem (see threads.py)
+        W, H, hist = _FACTORIZERS[method](A[None], k, generator=g, **options)
     unit = "step" if method == "gd" else "sweep"
     for F in (W, H):
         _check_finite(
@@ -244,7 +246,7 @@ def _reconstruct_rff(masked, *, rank, generator, **options):
 #: Every method ``reconstruct`` accepts, mapped to its implementation.
 METHODS = {
     "gd": _reconstruct_lowrank("gd"),
-    "als": _reconstruct_lowrank("als"),
+    "als": reconstruct_als,  # centred: W @ H + mu (see als.py)
     "rff": _reconstruct_rff,
 }
 _BUILTIN = frozenset(METHODS)
@@ -401,7 +403,8 @@ def reconstruct(
     g = check_generator(generator, func=func)
     home = masked_img.device
     work = masked_img.to(device or home, _compute_dtype(masked_img))
-    with torch.no_grad() if method == "als" else torch.enable_grad():
+    grad = torch.no_grad() if method == "als" else torch.enable_grad()
+    with grad, threads_for(work):  # one thread for a small problem
         recon = METHODS[method](work, rank=rank, generator=g, **options)
     recon = _check_finite(recon.detach(), func=func, method=method)
     recon = recon.to(home, torch.float32).clamp(0.0, 1.0)

@@ -7,11 +7,13 @@ caches it, so returning to a setting is instant. Images are sent as PNG bytes (n
 update).
 
 Displayed, an ``Explorer`` offers two representations of itself: the live widget view
-(``application/vnd.jupyter.widget-view+json``) and, as ``text/html``, a
+(``application/vnd.jupyter.widget-view+json``) and, as ``text/html``, a view that needs no
+kernel: for ALS a :class:`~matfill_helpers.browser_explorer.BrowserExplorer`, which recomputes
+any rank, proportion, seed or photo in the reader's browser (JavaScript), for the other methods a
 :class:`~matfill_helpers.static_explorer.StaticExplorer` precomputed on a grid of ranks x
 proportions. A notebook front end with a kernel shows the widget; the book's HTML builder is told
 to prefer ``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``), so the published page
-shows sliders that work without a kernel instead of a dead widget.
+shows controls that work without a kernel instead of a dead widget.
 """
 
 from __future__ import annotations
@@ -28,13 +30,17 @@ from ._validation import (
     check_int,
     check_prop,
 )
+from .browser_explorer import (
+    ALS_DEFAULTS,
+    DEFAULT_SIZE,
+    BrowserExplorer,
+    fit_image,
+    image_name,
+)
 from .factorization import _RANKLESS, METHODS
 from .images import load_image
 from .static_explorer import StaticExplorer, encode_image, explore_setting
 
-#: The explorer's default image size: 128 x 128 keeps one ALS update far below 0.5 s on 2 CPU cores
-#: (the benchmark measures it) and the embedded static explorer at a few hundred kB.
-DEFAULT_SIZE = 128
 #: The proportions offered by the slider (and the static grid's default rows).
 PROP_MIN, PROP_MAX, PROP_STEP = 0.05, 0.95, 0.05
 STATIC_PROPS = (0.1, 0.2, 0.4, 0.6, 0.8)
@@ -51,7 +57,7 @@ class Explorer:
     """Live controls for one image: rank, missing proportion, method and seed.
 
     Use :func:`explorer` to make one. The controls are attributes, so code can drive them:
-    ``ui.rank_slider.value = 20`` recomputes before it returns, and ``ui.result`` holds the new scores.
+    ``ui.rank_slider.value = 20`` recomputes before it returns; ``ui.result`` holds the scores.
 
     Attributes
     ----------
@@ -63,9 +69,9 @@ class Explorer:
     original_image, masked_image, recon_image : ipywidgets.Image (PNG)
     scores : ipywidgets.HTML
     widget : ipywidgets.VBox, the whole UI
-    result : dict with ``method, rank, prop, seed, rmse, psnr, rmse_missing, psnr_missing`` (all pixels,
-        then missing pixels only), ``recon`` (3, H, W), ``seconds`` (compute time of that setting) and
-        ``cached`` (True when it came from the cache)
+    result : dict with ``method, rank, prop, seed, rmse, psnr, rmse_missing, psnr_missing`` (all
+        pixels, then missing pixels only), ``recon`` (3, H, W), ``seconds`` (compute time of that
+        setting) and ``cached`` (True when it came from the cache)
     hits, misses : int, cache statistics
     """
 
@@ -88,8 +94,10 @@ class Explorer:
     ):
         import ipywidgets as w
 
-        if img is None or isinstance(img, str):
-            img = load_image("china" if img is None else img, size=size)
+        name = "china" if img is None else img
+        if isinstance(name, str):
+            img = fit_image(load_image(name), size)
+        self.image_name = image_name(name)
         check_image(img, func="explorer")
         self.img = img.detach().cpu()
         n = min(self.img.shape[1:])
@@ -145,7 +153,8 @@ class Explorer:
         scale = max(
             1, round(self.display_px / max(self.img.shape[1:]))
         )  # shown enlarged by a whole factor
-        self._cache = OrderedDict()  # (method, rank, prop, seed) -> setting result, least recently used first
+        # (method, rank, prop, seed) -> setting result, least recently used first
+        self._cache = OrderedDict()
         self._masked_png = {}  # (prop, seed) -> PNG bytes
         self.hits = self.misses = 0
         self.result = {}
@@ -269,7 +278,7 @@ class Explorer:
         )
 
     def compute(self, method, rank, prop, seed):
-        """The result of one setting (from the cache when it was computed before); updates the statistics."""
+        """One setting's result (from the cache if computed before); updates the statistics."""
         key = (method, int(rank), _key_prop(prop), int(seed))
         if key in self._cache:
             self.hits += 1
@@ -305,7 +314,7 @@ class Explorer:
         return entry, False
 
     def update(self):
-        """Recompute (or fetch from the cache) the setting shown by the controls and redraw; returns ``result``."""
+        """Compute (or fetch from the cache) the controls' setting, redraw, return ``result``."""
         method, rank, prop, seed = self.setting()
         self.rank_slider.disabled = method in _RANKLESS
         t0 = time.perf_counter()
@@ -329,9 +338,9 @@ class Explorer:
         r = self.result
         how = "cached" if cached else f"computed in {entry['seconds']:.2f} s"
         self.scores.value = (
-            f"<b>All pixels</b>: RMSE {r['rmse']:.4f}, PSNR {r['psnr']:.2f} dB &nbsp;&nbsp; "
-            f"<b>Missing pixels</b>: RMSE {r['rmse_missing']:.4f}, PSNR {r['psnr_missing']:.2f} dB &nbsp;&nbsp; "
-            f"<small>({how})</small>"
+            f"<b>All pixels</b>: RMSE {r['rmse']:.4f}, PSNR {r['psnr']:.2f} dB"
+            f" &nbsp;&nbsp; <b>Missing pixels</b>: RMSE {r['rmse_missing']:.4f}, "
+            f"PSNR {r['psnr_missing']:.2f} dB &nbsp;&nbsp; <small>({how})</small>"
         )
         return self.result
 
@@ -347,7 +356,7 @@ class Explorer:
     def static_explorer(
         self, *, ranks=None, props=None, title=None, fmt="jpeg"
     ):
-        """The kernel-free explorer for the current method and seed on a grid of ``ranks`` x ``props``.
+        """The precomputed explorer of the current method and seed on a grid ``ranks`` x ``props``.
 
         Settings are computed through the same cache as the live controls, so the numbers agree.
         """
@@ -363,8 +372,9 @@ class Explorer:
         near_r = min(ranks, key=lambda r: abs(r - rank))
         if title is None:
             title = (
-                f"{method.upper()}, seed {seed}: {len(ranks)} ranks x {len(props)} proportions precomputed "
-                f"(run the notebook for live controls)"
+                f"{method.upper()}, seed {seed}: {len(ranks)} ranks x "
+                f"{len(props)} proportions precomputed "
+                "(run the notebook for live controls)"
             )
         return StaticExplorer(
             self.img,
@@ -377,6 +387,44 @@ class Explorer:
             fmt=fmt,
             display_px=self.display_px,
         )
+
+    def browser_explorer(self, *, title=None):
+        """The kernel-free explorer computed in the browser, starting at the current setting.
+
+        Only for ALS (the method the page's JavaScript implements) with at most the options
+        ``ridge``, ``max_sweeps`` and ``tol``; a ``prop`` is rounded to a whole percentage.
+        """
+        method, rank, prop, seed = self.setting()
+        options = self.options.get("als", {})
+        if method != "als" or not set(options) <= set(ALS_DEFAULTS):
+            _fail(
+                "Explorer.browser_explorer",
+                "method",
+                "'als' with at most the options "
+                f"{sorted(ALS_DEFAULTS)} (what the page computes)",
+                f"{method!r} with options {sorted(options)}",
+                "Use static_explorer() for the other methods.",
+            )
+        return BrowserExplorer(
+            self.img,
+            rank=rank,
+            prop=round(prop, 2),
+            seed=seed,
+            max_rank=self.rank_slider.max,
+            title=title,
+            image_name=self.image_name,
+            display_px=self.display_px,
+            **options,
+        )
+
+    def _html(self):
+        """The ``text/html`` view: computed in the browser for ALS, else precomputed on a grid."""
+        options = self.options.get("als", {})
+        if self.method_dropdown.value == "als" and set(options) <= set(
+            ALS_DEFAULTS
+        ):
+            return self.browser_explorer().html
+        return self.static_explorer().html
 
     def close(self):
         """Empty the images, close every widget and drop the cache.
@@ -415,12 +463,15 @@ class Explorer:
             f"PSNR {self.result['psnr']:.2f} dB"
         )
         if self.static:
-            bundle["text/html"] = self.static_explorer().html
+            bundle["text/html"] = self._html()
         return bundle
 
     def __repr__(self):
         method, rank, prop, seed = self.setting()
-        return f"Explorer(method={method!r}, rank={rank}, prop={prop}, seed={seed}, size={tuple(self.img.shape[1:])})"
+        return (
+            f"Explorer(method={method!r}, rank={rank}, prop={prop}, seed={seed}, "
+            f"size={tuple(self.img.shape[1:])})"
+        )
 
 
 def explorer(
@@ -445,12 +496,15 @@ def explorer(
     img : torch.Tensor of shape (3, H, W) in [0, 1], or a sample name / path for
         :func:`~matfill_helpers.load_image` (default ``"china"``)
     method : str, one of ``mh.METHODS`` (the dropdown's first value)
-    rank : int in [1, max_rank]; prop : float in [0.05, 0.95]; seed : int >= 0 (the initial setting)
-    size : int or (int, int), the crop when ``img`` is loaded here (default 128, see ``DEFAULT_SIZE``)
+    rank : int in [1, max_rank]; prop : float in [0.05, 0.95]; seed : int >= 0 (the first setting)
+    size : int or (int, int), the size of an image loaded here: the whole photo is fitted to it
+        with :func:`~matfill_helpers.fit_image` (default 96, ``DEFAULT_SIZE``: small enough for
+        the browser explorer to update in well under 0.3 s)
     max_rank : int, the rank slider's maximum (at most ``min(H, W)``)
     options : dict mapping a method name to its options, e.g. ``{"gd": mh.GD_TUNED}``
-    static : bool, also offer the kernel-free :class:`~matfill_helpers.static_explorer.StaticExplorer`
-        as ``text/html`` when displayed (what the HTML book shows)
+    static : bool, also offer a kernel-free view as ``text/html`` when displayed (what the HTML
+        book shows): the :class:`~matfill_helpers.BrowserExplorer` for ALS, the precomputed
+        :class:`~matfill_helpers.StaticExplorer` grid for the other methods
     static_ranks, static_props : the static explorer's grid (ranks above ``max_rank`` are dropped)
     display_px : int, the shown image width (pixels enlarged without smoothing)
 

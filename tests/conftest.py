@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 import torch
 
@@ -6,9 +8,12 @@ import matfill_helpers as mh
 
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs CUDA")
+    skip_node = pytest.mark.skip(reason="needs Node.js (`node` on the PATH)")
     for item in items:
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip_gpu)
+        if "node" in item.keywords and shutil.which("node") is None:
+            item.add_marker(skip_node)
 
 
 @pytest.fixture(scope="session")

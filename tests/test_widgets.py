@@ -132,14 +132,56 @@ def test_rank_free_method_disables_the_rank_slider(ui):
     assert not ui.rank_slider.disabled
 
 
-def test_display_offers_the_live_widget_and_the_static_explorer(ui):
+def test_display_offers_the_live_widget_and_the_browser_explorer(ui):
     bundle = ui._repr_mimebundle_()
     assert bundle[WIDGET_VIEW]["model_id"] == ui.widget.model_id
     html = bundle["text/html"]
+    assert 'class="matfill-explorer mfx-live"' in html
+    assert html.count('type="range"') == 2
     assert (
-        html.count('type="range"') == 2 and 'class="matfill-explorer"' in html
-    )
+        f'max="{ui.rank_slider.max}"' in html
+    )  # every rank the widget offers
     assert "Explorer(" in bundle["text/plain"]
+
+
+def test_browser_explorer_starts_at_the_current_setting(ui):
+    ui.rank_slider.value = 6
+    ui.prop_slider.value = 0.45
+    ex = ui.browser_explorer(title="now")
+    assert (ex.data["rank"], ex.data["percent"], ex.data["seed"]) == (6, 45, 2)
+    assert ex.data["maxRank"] == ui.rank_slider.max == 12
+    assert ex.data["initial"]["psnr"] == ui.result["psnr"]  # an 8-bit image
+    assert ex.data["initial"]["psnrMissing"] == ui.result["psnr_missing"]
+
+
+def test_browser_explorer_of_another_method_is_refused(ui):
+    ui.method_dropdown.value = "gd"
+    with pytest.raises(
+        ValueError, match="Explorer.browser_explorer: 'method' must be 'als'"
+    ):
+        ui.browser_explorer()
+
+
+def test_display_of_a_gd_explorer_is_the_precomputed_grid(img):
+    ui = mh.explorer(
+        img,
+        method="gd",
+        rank=2,
+        max_rank=4,
+        static_ranks=(2,),
+        static_props=(0.5,),
+        options={"gd": {"steps": 5}},
+    )
+    html = ui._repr_mimebundle_()["text/html"]
+    assert 'class="matfill-explorer"' in html and "mfx-live" not in html
+
+
+def test_explorer_loads_a_sample_whole_and_fits_it_to_the_default_size():
+    ui = mh.explorer(rank=2, max_rank=4, static=False)
+    assert ui.img.shape == (3, 96, 96)
+    torch.testing.assert_close(
+        ui.img, mh.fit_image(mh.load_image("china"), 96)
+    )
 
 
 def test_static_explorer_agrees_with_the_live_controls(ui):
