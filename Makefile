@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv unit test book book-strict browser-deps browser lab bench bench-quick clean clean-book
+.PHONY: help venv unit test book book-student book-strict browser-deps browser lab bench bench-quick clean clean-book
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes every notebook)"
+	@echo "make book-student  the same book without solutions, into $(STUDENT)/_build/html"
 	@echo "make test    run every test: helpers, notebooks/book build, browser"
 	@echo "make unit    helper tests only (fast)"
 	@echo "make lab     open the notebooks in JupyterLab"
@@ -51,6 +52,17 @@ browser-deps:
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book is at _build/html/index.html"
+
+# The student edition: the same strict build without the solutions to the exercises
+# (sphinx-exercise's hide_solutions, gated code solutions included: book/_ext/student_edition.py).
+# Its generated _config.yml points at the execution cache of `make book`, so notebooks that
+# `make book` has executed are not executed again.
+STUDENT := _build/student
+book-student: $(STAMP)
+	$(BIN)/python book/_ext/student_edition.py _config.yml $(STUDENT)/_config.yml
+	$(BIN)/jupyter-book build . --builder html -W --keep-going \
+		--config $(STUDENT)/_config.yml --path-output $(STUDENT)
+	@echo "The student edition is at $(STUDENT)/_build/html/index.html"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
