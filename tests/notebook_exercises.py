@@ -22,7 +22,9 @@ _BLOCK = re.compile(
     r"^:::\{(?P<name>[a-z-]+)\}[ \t]*(?P<arg>[^\n]*)\n(?P<body>.*?)^:::[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
-_OPTION = re.compile(r"^:(?P<key>[a-z-]+):[ \t]*(?P<value>[^\n]*)$", re.MULTILINE)
+_OPTION = re.compile(
+    r"^:(?P<key>[a-z-]+):[ \t]*(?P<value>[^\n]*)$", re.MULTILINE
+)
 
 
 @dataclass
@@ -41,7 +43,9 @@ class Solution:
     gated: bool
     cell: int
     prose: list = field(default_factory=list)  # markdown text of the solution
-    code: list = field(default_factory=list)  # (source, tags) of its code cells
+    code: list = field(
+        default_factory=list
+    )  # (source, tags) of its code cells
 
 
 def cells(chapter):
@@ -82,9 +86,7 @@ def read(chapter):
             opts, text = _options(m["body"])
             classes = opts.get("class", "").split()
             if name == "exercise":
-                exercises.append(
-                    Exercise(opts.get("label", ""), arg, text, i)
-                )
+                exercises.append(Exercise(opts.get("label", ""), arg, text, i))
             elif name in ("solution", "solution-start"):
                 if gate is not None:
                     problems.append(f"cell {i}: {name} inside an open gate")
@@ -115,6 +117,9 @@ def plain_phrases(text, *, words=6):
     """
     out = []
     for line in text.splitlines():
+        line = line.replace(
+            "..", "|"
+        )  # typography may turn "..." into one character
         for run in re.split(r"[^A-Za-z0-9 ,.]+", line):
             run = " ".join(run.split()).strip(" ,.")
             if len(run.split()) >= words:
