@@ -30,11 +30,14 @@ venv: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not book and not browser" -q
 
-# every test: the helpers (with doctests), then the strict book build (executes every notebook,
-# fails on any cell error or Sphinx warning)
+# every test: the helpers (with doctests), then the strict builds of the book and of its student
+# edition (execute every notebook, fail on any cell error or Sphinx warning) and the checks of
+# the built pages, then the browser tests
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser"
+	$(BIN)/python -m pytest -q -m "not browser and not book"
 	$(MAKE) book
+	$(MAKE) book-student
+	$(BIN)/python -m pytest -q -m book
 	$(MAKE) browser
 
 # the built experiment page in headless Chromium (fails, not skips, when the page is missing)
