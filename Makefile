@@ -5,19 +5,27 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# torch uses every core by default; keep runs reproducible and the machine responsive
-export OMP_NUM_THREADS ?= 2
+# One torch thread per process unless asked for more (`make bench THREADS=2`): on a small or busy
+# machine torch's threads spin and small problems run up to 100x slower. The book build pins the
+# notebook kernels to MATFILL_BUILD_THREADS (default 1) itself, so every build shows the same numbers.
+THREADS ?= 1
+export OMP_NUM_THREADS := $(THREADS)
+export MKL_NUM_THREADS := $(THREADS)
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv unit test book book-student book-strict browser-deps browser lab bench bench-quick clean clean-book
+.PHONY: help venv lint unit test book book-student pdf browser-deps browser lab bench bench-quick \
+	repository clean clean-book
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes every notebook)"
-	@echo "make book-student  the same book without solutions, into $(STUDENT)/_build/html"
-	@echo "make test    run every test: helpers, notebooks/book build, browser"
+	@echo "make book-student  the same book without solutions: $(STUDENT)/_build/html"
+	@echo "make test    run every test: lint, helpers, launch path, book build, pages in Chromium"
 	@echo "make unit    helper tests only (fast)"
+	@echo "make lint    ruff (package, tests, notebooks), actionlint (workflows), repository copies"
+	@echo "make pdf     the whole book as one PDF: _build/pdf/matfill.pdf"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make bench   run the benchmark (make bench ARGS='--quick --device cuda --out table.md')"
+	@echo "make repository URL=https://github.com/you/matfill [BRANCH=main]   point the book at a fork"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,20 +35,31 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# style and consistency: formatting and lint of the package, tests and notebooks; the GitHub
+# workflow; every copy of the repository URL agrees with _config.yml
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/actionlint
+	$(BIN)/python tools/repository.py
+
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not book and not browser" -q
+	$(BIN)/python -m pytest -m "not book and not browser and not launch" -q
 
-# every test: the helpers (with doctests), then the strict builds of the book and of its student
-# edition (execute every notebook, fail on any cell error or Sphinx warning) and the checks of
-# the built pages, then the browser tests
+# every test, in order: lint; the helpers (with doctests) and the launch path (a chapter run in a
+# fresh environment without the helpers); the strict book build, on purpose with MPLBACKEND=Agg (the
+# build must not depend on it), and its student edition (from the same execution cache); then the
+# checks of the built pages, with headless Chromium
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser and not book"
-	$(MAKE) book
+	$(MAKE) lint
+	$(BIN)/python -m pytest -q -m "not book and not browser"
+	MPLBACKEND=Agg $(MAKE) book
 	$(MAKE) book-student
-	$(BIN)/python -m pytest -q -m book
-	$(MAKE) browser
+	$(MAKE) browser-deps
+	$(BIN)/python tools/pdf.py
+	$(BIN)/python -m pytest -q -m "book or browser"
 
-# the built experiment page in headless Chromium (fails, not skips, when the page is missing)
+# the built pages in headless Chromium (fails, not skips, when a page is missing)
 browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -m browser
 
@@ -57,15 +76,19 @@ book: $(STAMP)
 	@echo "The book is at _build/html/index.html"
 
 # The student edition: the same strict build without the solutions to the exercises
-# (sphinx-exercise's hide_solutions, gated code solutions included: book/_ext/student_edition.py).
+# (sphinx-exercise's hide_solutions, gated code solutions included: _ext/student_edition.py).
 # Its generated _config.yml points at the execution cache of `make book`, so notebooks that
 # `make book` has executed are not executed again.
 STUDENT := _build/student
 book-student: $(STAMP)
-	$(BIN)/python book/_ext/student_edition.py _config.yml $(STUDENT)/_config.yml
+	$(BIN)/python _ext/student_edition.py _config.yml $(STUDENT)/_config.yml
 	$(BIN)/jupyter-book build . --builder html -W --keep-going \
 		--config $(STUDENT)/_config.yml --path-output $(STUDENT)
 	@echo "The student edition is at $(STUDENT)/_build/html/index.html"
+
+# every page of the HTML book printed by headless Chromium (offline), joined by pypdf
+pdf: book browser-deps
+	$(BIN)/python tools/pdf.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
@@ -75,6 +98,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick $(ARGS)
+
+# point the book (launch buttons, setup cells, clone instructions) at another repository
+repository: $(STAMP)
+	@test -n "$(URL)" || { echo "usage: make repository URL=https://github.com/you/matfill [BRANCH=main]" >&2; exit 2; }
+	$(BIN)/python tools/repository.py "$(URL)" "$(or $(BRANCH),main)"
 
 clean-book:
 	rm -rf _build

@@ -2,12 +2,63 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 
-from ._validation import check_generator, check_image, check_prop
-from .factorization import reconstruct
+from ._validation import (
+    _describe,
+    _fail,
+    check_choice,
+    check_device,
+    check_generator,
+    check_image,
+    check_list,
+)
+from .factorization import _RANKLESS, METHODS, _check_options, reconstruct
 from .masking import mask_image
 from .metrics import metrics
+
+
+def _check_props(props, *, func):
+    props = check_list(props, func=func, name="props", what="floats in [0, 1)")
+    for p in props:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            _fail(
+                func,
+                "props",
+                "a list of floats in [0, 1)",
+                f"{_describe(p)} in the list",
+                exc=TypeError,
+            )
+        if not 0.0 <= p < 1.0:  # also refuses NaN
+            _fail(
+                func,
+                "props",
+                "a list of floats in [0, 1) (at 1 no pixel would be observed)",
+                f"{p!r} in the list",
+            )
+    if len(set(props)) != len(props):
+        _fail(func, "props", "a list without repeats", repr(props))
+    return props
+
+
+def _check_ranks(ranks, *, func, high):
+    ranks = check_list(ranks, func=func, name="ranks", what="ints")
+    expected = f"a list of ints in [1, {'inf' if high is None else high}]"
+    for r in ranks:
+        if isinstance(r, bool) or not isinstance(r, numbers.Integral):
+            _fail(
+                func,
+                "ranks",
+                expected,
+                f"{_describe(r)} in the list",
+                exc=TypeError,
+            )
+        if r < 1 or (high is not None and r > high):
+            _fail(func, "ranks", expected, f"{r!r} in the list")
+    if len(set(ranks)) != len(ranks):
+        _fail(func, "ranks", "a list without repeats", repr(ranks))
+    return ranks
 
 
 def run_grid(
@@ -15,8 +66,15 @@ def run_grid(
 ):
     """Mask ``img`` at each proportion and reconstruct it at each rank.
 
-    One mask per proportion, drawn in order from ``generator`` and shared by every rank, so ranks are
-    compared on the same missing pixels.
+    One mask per proportion, drawn in order from ``generator`` and shared by every rank, so ranks
+    are compared on the same missing pixels. Every argument is checked before anything is computed.
+
+    Parameters
+    ----------
+    img : torch.Tensor of shape (3, H, W), float in [0, 1], no NaN (the ground truth)
+    props : list of floats in [0, 1), no repeats: the missing proportions
+    ranks : list of ints in [1, min(H, W)], no repeats (any ints >= 1 for a rank-free method)
+    method, generator, device, **options : as for :func:`~matfill_helpers.reconstruct`
 
     Returns
     -------
@@ -28,12 +86,26 @@ def run_grid(
     >>> sorted(out), round(out[(0.2, 4)]["psnr"]) > 10
     ([(0.2, 2), (0.2, 4)], True)
     """
-    check_image(img, func="run_grid")
-    g = check_generator(generator, func="run_grid")
+    func = "run_grid"
+    img = check_image(img, func=func)
+    props = _check_props(props, func=func)
+    check_choice(method, set(METHODS), func=func, name="method")
+    high = None if method in _RANKLESS else min(img.shape[1:])
+    ranks = _check_ranks(ranks, func=func, high=high)
+    _check_options(method, options, func)  # H0 is checked per rank below
+    device = check_device(device, func=func)
+    g = check_generator(generator, func=func)
     results = {}
     for p in props:
-        check_prop(p, func="run_grid", name="props")
         masked, mask = mask_image(img, p, generator=g)
+        if bool(mask.all()):
+            _fail(
+                func,
+                "props",
+                "proportions that leave a pixel observed",
+                f"{p!r}, which hid all {mask.numel()} pixels of this image",
+                "Use a smaller proportion or a larger image.",
+            )
         for r in ranks:
             t0 = time.perf_counter()
             recon = reconstruct(

@@ -12,6 +12,7 @@ from ._validation import (
     _describe,
     _fail,
     check_choice,
+    check_device,
     check_generator,
     check_image,
     check_int,
@@ -20,7 +21,7 @@ from ._validation import (
 )
 from .als import factorize_als
 from .gd import factorize_gd
-from .rff import reconstruct_rff
+from .rff import RFF_OPTIONS, check_rff_options, reconstruct_rff
 
 _FACTORIZERS = {"gd": factorize_gd, "als": factorize_als}
 _GD_OPTIONS = {
@@ -47,7 +48,11 @@ GD_TUNED = {
 }
 
 
-def _check_options(method, options, func):
+def _check_options(method, options, func, *, h0_shape=None):
+    """Check a method's options up front; returns them (``H0`` detached) as a new dict.
+
+    ``h0_shape`` is the shape ``H0`` must have (``None``: do not check it here).
+    """
     allowed = _OPTIONS[method]
     unknown = sorted(set(options) - allowed)
     if unknown:
@@ -57,14 +62,18 @@ def _check_options(method, options, func):
             f"an option of method {method!r}: one of {sorted(allowed)}",
             "an unknown option",
         )
-    for name in ("ridge", "lr", "init_scale", "tol"):
-        if name in options and options[name] is not None:
+    if method == "rff":
+        return check_rff_options(options, func=func)
+    if method not in _FACTORIZERS:
+        return dict(options)  # registered methods check their own values
+    out = dict(options)
+    for name in ("ridge", "lr", "init_scale"):
+        if name in options:
             check_positive(
-                options[name],
-                func=func,
-                name=name,
-                allow_zero=(name in {"ridge", "tol"}),
+                options[name], func=func, name=name, allow_zero=name == "ridge"
             )
+    if "tol" in options and not (method == "gd" and options["tol"] is None):
+        check_positive(options["tol"], func=func, name="tol", allow_zero=True)
     for name in ("steps", "max_sweeps", "check_every"):
         if name in options:
             check_int(options[name], func=func, name=name, low=1)
@@ -83,6 +92,59 @@ def _check_options(method, options, func):
             "> 0 for method 'als' (it keeps every system solvable)",
             repr(options["ridge"]),
         )
+    if options.get("H0") is not None:
+        H0 = check_tensor(options["H0"], func=func, name="H0")
+        if h0_shape is not None and tuple(H0.shape) != tuple(h0_shape):
+            _fail(
+                func,
+                "H0",
+                f"of shape {tuple(h0_shape)} (rank x columns"
+                + (", per channel)" if len(h0_shape) == 3 else ")"),
+                f"shape {tuple(H0.shape)}",
+            )
+        if not bool(torch.isfinite(H0).all()):
+            _fail(func, "H0", "finite", "NaN or inf values")
+        out["H0"] = H0
+    return out
+
+
+#: What to try when a method breaks down (its result holds NaN or inf).
+_BREAKDOWN_FIX = {
+    "gd": "Try a smaller 'lr' (default 0.01) or 'init_scale', the tuned options "
+    "(**mh.GD_TUNED), or method='als'.",
+    "als": "Try a larger 'ridge' (default 1.0).",
+    "rff": "Try a larger 'ridge' or, with solver='adam', a smaller 'learning_rate'.",
+}
+
+
+def _check_finite(x, *, func, method, history=None, unit="step"):
+    """Raise ``FloatingPointError`` when ``x`` holds NaN or inf: the method broke down."""
+    bad = ~torch.isfinite(x)
+    if not bool(bad.any()):
+        return x
+    when = ""
+    if history is not None:
+        finite = torch.isfinite(history).flatten(1).all(1).tolist()
+        if False in finite:
+            when = (
+                f" (its loss became NaN or inf at {unit} "
+                f"{finite.index(False) + 1} of {len(finite)})"
+            )
+    msg = (
+        f"{func}: method {method!r} broke down{when}: {int(bad.sum())} of "
+        f"{x.numel()} values of its result are NaN or inf."
+    )
+    fix = _BREAKDOWN_FIX.get(method)
+    raise FloatingPointError(f"{msg} {fix}" if fix else msg)
+
+
+def _compute_dtype(x):
+    """float16 and bfloat16 are too coarse for the solvers: compute those in float32."""
+    return (
+        torch.float32
+        if x.dtype in (torch.float16, torch.bfloat16)
+        else x.dtype
+    )
 
 
 def factorize(A, k, *, method="gd", generator=None, **options):
@@ -91,16 +153,24 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     Parameters
     ----------
     A : torch.Tensor of shape (m, n), float, NaN = missing (at least one observed entry)
+        float32 and float64 are computed in their own precision; float16 and bfloat16 are
+        computed (and returned) in float32. ``A`` is never modified or differentiated through.
     k : int in [1, min(m, n)]
     method : ``"gd"`` (Adam; defaults are the blog post's: lr 0.01, 1000 steps, N(0, 1) init,
         norm loss) or ``"als"`` (masked alternating least squares with a ridge term)
     generator : torch.Generator, int or None
     **options : passed to :func:`~matfill_helpers.gd.factorize_gd` (``lr, steps, init_scale, ridge,
-        loss, tol``) or :func:`~matfill_helpers.als.factorize_als` (``ridge, max_sweeps, tol, init``)
+        loss, tol, check_every``) or :func:`~matfill_helpers.als.factorize_als` (``ridge,
+        max_sweeps, tol, init, init_scale, H0``, with ``H0`` of shape (k, n))
 
     Returns
     -------
     W : (m, k), H : (k, n), losses : list of float (per step for GD, per sweep for ALS)
+
+    Raises
+    ------
+    FloatingPointError
+        If the method breaks down (NaN or inf in its factors), saying what to try instead.
 
     Examples
     --------
@@ -113,7 +183,7 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     >>> W.shape, H.shape, bool(torch.allclose(W @ H, A, atol=1e-3))
     (torch.Size([30, 2]), torch.Size([2, 20]), True)
     """
-    check_tensor(A, func="factorize", name="A")
+    A = check_tensor(A, func="factorize", name="A")
     if A.ndim != 2:
         _fail(
             "factorize",
@@ -121,6 +191,10 @@ def factorize(A, k, *, method="gd", generator=None, **options):
             "a 2-D tensor (m, n)",
             f"shape {tuple(A.shape)}",
             "For an RGB image use mh.reconstruct.",
+        )
+    if A.numel() == 0:
+        _fail(
+            "factorize", "A", "a non-empty matrix", f"shape {tuple(A.shape)}"
         )
     check_choice(method, set(_FACTORIZERS), func="factorize", name="method")
     k = check_int(k, func="factorize", name="k", low=1, high=min(A.shape))
@@ -133,18 +207,32 @@ def factorize(A, k, *, method="gd", generator=None, **options):
             "a matrix with at least one observed (non-NaN) entry",
             "all NaN",
         )
-    _check_options(method, options, "factorize")
+    options = _check_options(
+        method, options, "factorize", h0_shape=(k, A.shape[1])
+    )
+    if options.get("H0") is not None:
+        options["H0"] = options["H0"][None]  # (1, k, n): a batch of one
     g = check_generator(generator, func="factorize")
+    A = A.to(_compute_dtype(A))
     W, H, hist = _FACTORIZERS[method](A[None], k, generator=g, **options)
+    unit = "step" if method == "gd" else "sweep"
+    for F in (W, H):
+        _check_finite(
+            F, func="factorize", method=method, history=hist, unit=unit
+        )
     return W[0], H[0], hist[:, 0].tolist()
 
 
 def _reconstruct_lowrank(method):
     def run(masked, *, rank, generator, **options):
-        W, H, _ = _FACTORIZERS[method](
+        W, H, hist = _FACTORIZERS[method](
             masked, rank, generator=generator, **options
         )
-        return W @ H  # (3, H, k) @ (3, k, W) -> (3, H, W)
+        recon = W @ H  # (3, H, k) @ (3, k, W) -> (3, H, W)
+        unit = "step" if method == "gd" else "sweep"
+        return _check_finite(
+            recon, func="reconstruct", method=method, history=hist, unit=unit
+        )
 
     return run
 
@@ -159,28 +247,71 @@ METHODS = {
     "als": _reconstruct_lowrank("als"),
     "rff": _reconstruct_rff,
 }
+_BUILTIN = frozenset(METHODS)
 
 _RANKLESS = {"rff"}
-_RFF_OPTIONS = {
-    "num_features",
-    "sigma",
-    "solver",
-    "ridge",
-    "learning_rate",
-    "epochs",
-    "threshold",
-}
+_OPTIONS["rff"] = set(RFF_OPTIONS)
 
 
 def register_method(name, func, *, options=None, needs_rank=True):
-    """Add a reconstruction method: ``func(masked, *, rank, generator, **options) -> (3, H, W)``."""
+    """Add a reconstruction method: ``func(masked, *, rank, generator, **options) -> (3, H, W)``.
+
+    ``masked`` arrives checked, detached, on the compute device, in float32 or float64;
+    ``options`` names the keyword options it accepts (it checks their values itself). A result
+    with NaN or inf makes :func:`reconstruct` raise ``FloatingPointError``. The built-in methods
+    (``"gd"``, ``"als"``, ``"rff"``) cannot be replaced.
+    """
+    func_name = "register_method"
+    if not isinstance(name, str) or not name:
+        _fail(
+            func_name,
+            "name",
+            "a non-empty str",
+            _describe(name),
+            exc=TypeError,
+        )
+    if name in _BUILTIN:
+        _fail(
+            func_name,
+            "name",
+            f"a new method name, not a built-in one {sorted(_BUILTIN)}",
+            repr(name),
+        )
+    if not callable(func):
+        _fail(func_name, "func", "a callable", _describe(func), exc=TypeError)
+    if isinstance(options, str):
+        _fail(
+            func_name,
+            "options",
+            "a list of option names",
+            repr(options),
+            f"For one option pass [{options!r}].",
+            exc=TypeError,
+        )
+    options = list(options or ())
+    for opt in options:
+        if not isinstance(opt, str):
+            _fail(
+                func_name,
+                "options",
+                "a list of str option names",
+                f"{_describe(opt)} in the list",
+                exc=TypeError,
+            )
+    if not isinstance(needs_rank, bool):
+        _fail(
+            func_name,
+            "needs_rank",
+            "a bool",
+            _describe(needs_rank),
+            exc=TypeError,
+        )
     METHODS[name] = func
-    _OPTIONS[name] = set(options or ())
-    if not needs_rank:
+    _OPTIONS[name] = set(options)
+    if needs_rank:
+        _RANKLESS.discard(name)
+    else:
         _RANKLESS.add(name)
-
-
-_OPTIONS["rff"] = _RFF_OPTIONS
 
 
 def reconstruct(
@@ -197,19 +328,31 @@ def reconstruct(
 
     Parameters
     ----------
-    masked_img : torch.Tensor of shape (3, H, W), float32 in [0, 1], NaN at missing pixels
+    masked_img : torch.Tensor of shape (3, H, W), float in [0, 1], NaN at missing pixels
+        float32 and float64 are computed in their own precision; float16 and bfloat16 are
+        computed in float32 (their three significant digits make the solvers break down).
+        It is never modified, and never differentiated through (``requires_grad`` is ignored).
     rank : int in [1, min(H, W)]; required by the low-rank methods, ignored by ``"rff"``
     method : str, one of ``mh.METHODS``; ``"gd"`` with no options is the blog post's method exactly
-    generator : torch.Generator, int or None
-    device : torch.device or str, optional
-        Where to compute (default: the input's device). The result comes back on the input's device.
+    generator : torch.Generator (CPU), int seed in [0, 2**64) or None
+    device : None, str or torch.device, optional
+        Where to compute (default: the input's device): ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
+        ``"mps"`` ... A device this machine lacks is a ``ValueError``. The result comes back on the
+        input's device.
     keep_observed : bool
         Copy the observed pixels back into the result (default False, as the blog post).
-    **options : the method's own options (see :func:`factorize`)
+    **options : the method's own options (see :func:`factorize`; for ``"als"``, ``H0`` has shape
+        (3, rank, W))
 
     Returns
     -------
     recon : torch.Tensor of shape (3, H, W), float32, clamped to [0, 1], finite
+
+    Raises
+    ------
+    FloatingPointError
+        If the method breaks down (its result holds NaN or inf, e.g. GD with too large a
+        learning rate), saying what to try instead. A broken result is never returned.
 
     Examples
     --------
@@ -220,58 +363,48 @@ def reconstruct(
     >>> recon.shape, bool(recon.isfinite().all())
     (torch.Size([3, 32, 32]), True)
     """
-    check_image(
-        masked_img, func="reconstruct", name="masked_img", allow_nan=True
+    func = "reconstruct"
+    masked_img = check_image(
+        masked_img, func=func, name="masked_img", allow_nan=True
     )
-    check_choice(method, set(METHODS), func="reconstruct", name="method")
+    check_choice(method, set(METHODS), func=func, name="method")
     _, Hh, Ww = masked_img.shape
     if method not in _RANKLESS:
         if rank is None:
             _fail(
-                "reconstruct",
+                func,
                 "rank",
                 f"an int in [1, {min(Hh, Ww)}] for method {method!r}",
                 "None",
             )
-        rank = check_int(
-            rank, func="reconstruct", name="rank", low=1, high=min(Hh, Ww)
-        )
-    if method in _FACTORIZERS:
-        _check_options(method, options, "reconstruct")
-    else:
-        unknown = sorted(set(options) - _OPTIONS.get(method, set()))
-        if unknown:
-            _fail(
-                "reconstruct",
-                unknown[0],
-                f"an option of method {method!r}: one of "
-                f"{sorted(_OPTIONS.get(method, set()))}",
-                "an unknown option",
-            )
+        rank = check_int(rank, func=func, name="rank", low=1, high=min(Hh, Ww))
+    elif rank is not None:  # unused, but a wrong type is still a mistake
+        rank = check_int(rank, func=func, name="rank", low=1)
+    options = _check_options(method, options, func, h0_shape=(3, rank, Ww))
     if not isinstance(keep_observed, bool):
         _fail(
-            "reconstruct",
+            func,
             "keep_observed",
             "a bool",
             _describe(keep_observed),
             exc=TypeError,
         )
+    device = check_device(device, func=func)
     missing = torch.isnan(masked_img)  # (3, H, W)
     if bool(missing.all()):
         _fail(
-            "reconstruct",
+            func,
             "masked_img",
             "an image with at least one observed pixel",
             "every pixel NaN",
         )
-    g = check_generator(generator, func="reconstruct")
+    g = check_generator(generator, func=func)
     home = masked_img.device
-    work = masked_img.to(device) if device is not None else masked_img
+    work = masked_img.to(device or home, _compute_dtype(masked_img))
     with torch.no_grad() if method == "als" else torch.enable_grad():
         recon = METHODS[method](work, rank=rank, generator=g, **options)
-    recon = torch.nan_to_num(
-        recon.detach().to(home, torch.float32), nan=0.5
-    ).clamp_(0.0, 1.0)
+    recon = _check_finite(recon.detach(), func=func, method=method)
+    recon = recon.to(home, torch.float32).clamp(0.0, 1.0)
     if keep_observed:
-        recon = torch.where(missing, recon, masked_img)
+        recon = torch.where(missing, recon, masked_img.to(torch.float32))
     return recon

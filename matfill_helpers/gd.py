@@ -61,6 +61,7 @@ def factorize_gd(
     -------
     W : (batch, m, k), H : (batch, k, n), history : (n_steps, batch) tensor of per-matrix losses
     """
+    A = A.detach()  # data, not a parameter: never differentiated through
     B, m, n = A.shape
     observed = ~torch.isnan(A)  # (B, m, n)
     A0 = torch.where(

@@ -1,13 +1,15 @@
 """Loading images as (3, H, W) float32 tensors in [0, 1].
 
 The two bundled samples are scikit-learn's ``china.jpg`` and ``flower.jpg`` (CC BY 2.0, see the
-preface for credits); nothing is downloaded.
+preface for credits); nothing is downloaded. Files are read with Pillow, upright (as a photo
+viewer shows them), at their full bit depth where Pillow provides it.
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -15,10 +17,72 @@ import torch
 from ._validation import _describe, _fail
 
 SAMPLES = ("china", "flower")
+_SIXTEEN_BIT = (
+    "I;16",
+    "I;16L",
+    "I;16B",
+    "I;16N",
+)  # Pillow's 16-bit greyscale modes
+
+
+def _unreadable(path, err):
+    _fail(
+        "load_image",
+        "name_or_path",
+        "a readable image file (PNG, JPEG, TIFF, ...)",
+        f"{path!r} ({err})",
+    )
+
+
+def _rescale(arr, path):
+    """Float or wide-integer data: kept if already in [0, 1], else min-max rescaled to [0, 1]."""
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        _fail(
+            "load_image",
+            "name_or_path",
+            "an image with finite values",
+            f"{path!r} with {int((~np.isfinite(arr)).sum())} NaN or inf values",
+        )
+    low, high = float(arr.min()), float(arr.max())
+    if low >= 0.0 and high <= 1.0:
+        return arr
+    if high == low:  # a constant image: nothing to stretch
+        return np.clip(arr, 0.0, 1.0)
+    warnings.warn(
+        f"load_image: {path!r} holds values in [{low:.4g}, {high:.4g}], outside [0, 1]; "
+        "rescaled linearly so that its minimum is 0 and its maximum 1.",
+        UserWarning,
+        stacklevel=5,  # the caller of load_image
+    )
+    return (arr - low) / (high - low)
+
+
+def _to_array(im, path):
+    """A Pillow image as (H, W, 3): uint8, or float64 in [0, 1] (the rules of ``load_image``)."""
+    from PIL import Image
+
+    if im.mode in _SIXTEEN_BIT:
+        grey = np.asarray(im).astype(np.float64) / 65535.0  # (H, W)
+    elif im.mode == "I":  # 32-bit integers; 16-bit files often open this way
+        data = np.asarray(im)
+        if data.min() >= 0 and data.max() <= 65535:
+            grey = data.astype(np.float64) / 65535.0
+        else:
+            grey = _rescale(data, path)
+    elif im.mode == "F":  # 32-bit floats (e.g. a float TIFF)
+        grey = _rescale(np.asarray(im), path)
+    else:
+        if "A" in im.mode or "transparency" in im.info:
+            im = im.convert("RGBA")
+            white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+            im = Image.alpha_composite(white, im)  # transparent -> white
+        return np.asarray(im.convert("RGB"))  # (H, W, 3) uint8
+    return np.repeat(grey[:, :, None], 3, axis=2)  # (H, W) -> (H, W, 3)
 
 
 def _read(name_or_path):
-    if name_or_path in SAMPLES:
+    if isinstance(name_or_path, str) and name_or_path in SAMPLES:
         from sklearn.datasets import load_sample_image
 
         return load_sample_image(f"{name_or_path}.jpg")  # (H, W, 3) uint8
@@ -30,26 +94,18 @@ def _read(name_or_path):
             f"one of {list(SAMPLES)} or the path of an existing image file",
             repr(path),
         )
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            if im.mode in ("RGBA", "LA") or (
-                im.mode == "P" and "transparency" in im.info
-            ):
-                im = im.convert("RGBA")
-                background = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(
-                    background, im
-                )  # transparent -> white
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as err:
-        _fail(
-            "load_image",
-            "name_or_path",
-            "a readable PNG or JPEG file",
-            f"{path!r} ({err})",
-        )
+            im = ImageOps.exif_transpose(
+                im
+            )  # upright, as a photo viewer shows it
+            return _to_array(im, path)
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        if isinstance(err, ValueError) and str(err).startswith("load_image:"):
+            raise
+        _unreadable(path, err)
 
 
 def load_image(name_or_path="china", *, size=None):
@@ -58,8 +114,19 @@ def load_image(name_or_path="china", *, size=None):
     Parameters
     ----------
     name_or_path : str or path-like
-        ``"china"`` or ``"flower"`` (scikit-learn's bundled samples, 427 x 640), or the path of a
-        PNG/JPEG file. RGBA is composited on white, greyscale is repeated to three channels.
+        ``"china"`` or ``"flower"`` (scikit-learn's bundled samples, 427 x 640), or the path of an
+        image file Pillow reads (PNG, JPEG, TIFF, GIF, BMP, WebP ...; of a multi-frame file, the
+        first frame). How values become [0, 1]:
+
+        - 8-bit data (RGB, greyscale, palette, RGBA) is divided by 255; 16-bit greyscale by
+          65535, so a 16-bit gradient keeps its 65536 levels. (Pillow reads 16-bit *colour* PNGs
+          at 8 bits.)
+        - Float data (a 32-bit float TIFF) and 32-bit integer data above 65535 are kept as they
+          are when already in [0, 1], and otherwise rescaled linearly so that the minimum becomes
+          0 and the maximum 1, with a ``UserWarning`` saying so. NaN or inf is a ``ValueError``.
+        - Transparency (RGBA, greyscale + alpha, palette with a transparent colour) is composited
+          on white. Greyscale is repeated to three channels.
+        - A JPEG's EXIF orientation is applied: the image comes back upright.
     size : int or (int, int), optional
         Centre-crop to ``(size, size)`` or ``(h, w)``.
 
@@ -79,28 +146,22 @@ def load_image(name_or_path="china", *, size=None):
         _fail(
             "load_image",
             "name_or_path",
-            "a str or path-like",
+            f"a str (one of {list(SAMPLES)} or a file path) or path-like",
             _describe(name_or_path),
             exc=TypeError,
         )
-    arr = _read(name_or_path)
-    img = (
-        torch.from_numpy(np.array(arr, dtype=np.uint8, copy=True))
-        .permute(2, 0, 1)
-        .float()
-        / 255.0
-    )  # (3, H, W)
+    arr = _read(name_or_path)  # (H, W, 3), uint8 or float64 in [0, 1]
+    img = torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1)
+    if img.dtype == torch.uint8:
+        img = img.float() / 255.0  # (3, H, W)
+    else:
+        img = img.to(torch.float32).clamp_(0.0, 1.0)
     if size is not None:
-        img = center_crop(img, size)
+        img = _crop(img, size, func="load_image")
     return img.contiguous()
 
 
-def center_crop(img, size):
-    """Crop the centre ``(h, w)`` (or ``(size, size)``) of a (C, H, W) tensor.
-
-    >>> center_crop(torch.zeros(3, 10, 20), (4, 6)).shape
-    torch.Size([3, 4, 6])
-    """
+def _crop(img, size, *, func):
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         h = w = int(size)
     elif (
@@ -114,18 +175,18 @@ def center_crop(img, size):
         h, w = (int(s) for s in size)
     else:
         _fail(
-            "load_image",
+            func,
             "size",
             "an int or a pair of ints (h, w)",
             _describe(size),
             exc=TypeError,
         )
     if h < 1 or w < 1:
-        _fail("load_image", "size", "positive", repr(size))
+        _fail(func, "size", "positive", repr(size))
     H, W = img.shape[-2:]
     if h > H or w > W:
         _fail(
-            "load_image",
+            func,
             "size",
             f"at most the image size ({H}, {W})",
             repr(size),
@@ -135,10 +196,46 @@ def center_crop(img, size):
     return img[..., top : top + h, left : left + w]
 
 
+def center_crop(img, size):
+    """Crop the centre ``(h, w)`` (or ``(size, size)``) of a (C, H, W) tensor (a view).
+
+    >>> center_crop(torch.zeros(3, 10, 20), (4, 6)).shape
+    torch.Size([3, 4, 6])
+    """
+    if not isinstance(img, torch.Tensor):
+        _fail(
+            "center_crop",
+            "img",
+            "a torch.Tensor",
+            _describe(img),
+            exc=TypeError,
+        )
+    if img.ndim < 2:
+        _fail(
+            "center_crop",
+            "img",
+            "a tensor of shape (..., H, W)",
+            f"shape {tuple(img.shape)}",
+        )
+    return _crop(img, size, func="center_crop")
+
+
 def to_hwc(img):
     """A (3, H, W) tensor as an (H, W, 3) NumPy array for ``plt.imshow`` (NaN shown as is).
 
     >>> to_hwc(torch.zeros(3, 2, 5)).shape
     (2, 5, 3)
     """
+    if not isinstance(img, torch.Tensor):
+        _fail("to_hwc", "img", "a torch.Tensor", _describe(img), exc=TypeError)
+    if img.ndim != 3:
+        _fail(
+            "to_hwc",
+            "img",
+            "a tensor of shape (C, H, W)",
+            f"shape {tuple(img.shape)}",
+            "For a greyscale (H, W) image use img[None]."
+            if img.ndim == 2
+            else None,
+        )
     return img.detach().cpu().permute(1, 2, 0).numpy()

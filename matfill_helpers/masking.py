@@ -2,7 +2,8 @@
 
 A masked image is a copy of the (3, H, W) image with NaN at every missing pixel, in all three
 channels. Masks are drawn on the CPU from an explicit generator and moved to the image's device, so
-the same seed gives the same mask on every device.
+the same seed gives the same mask on every device. Images of any floating dtype (float16, bfloat16,
+float32, float64) are masked in their own dtype; the input is never modified.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def apply_mask(img, mask):
     >>> torch.isnan(masked).sum().item()
     3
     """
-    check_image(img, func="apply_mask", allow_nan=True)
+    img = check_image(img, func="apply_mask", allow_nan=True)
     check_mask(mask, func="apply_mask", shape=img.shape[1:])
     masked = img.clone()
     masked[:, mask.to(img.device)] = float(
@@ -40,7 +41,7 @@ def mask_image(img, prop, *, generator=None):
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1]
+    img : torch.Tensor of shape (3, H, W), float in [0, 1], no NaN
     prop : float in [0, 1]
         Probability that a pixel is missing; the missing fraction is ``prop`` on average.
     generator : torch.Generator, int or None
@@ -57,7 +58,7 @@ def mask_image(img, prop, *, generator=None):
     >>> round(mask.float().mean().item(), 2)
     0.4
     """
-    check_image(img, func="mask_image")
+    img = check_image(img, func="mask_image")
     prop = check_prop(prop, func="mask_image")
     g = check_generator(generator, func="mask_image")
     mask = (
@@ -76,7 +77,7 @@ def random_mask_image(img, n_pixels=900, *, generator=None):
     >>> int(mask.sum())
     900
     """
-    check_image(img, func="random_mask_image")
+    img = check_image(img, func="random_mask_image")
     H, W = img.shape[1:]
     n_pixels = check_int(
         n_pixels, func="random_mask_image", name="n_pixels", low=0, high=H * W
@@ -98,7 +99,7 @@ def block_mask_image(img, *, height=30, width=30, top=None, left=None):
     >>> int(mask.sum()), mask.nonzero().min(0).values.tolist()
     (200, [20, 20])
     """
-    check_image(img, func="block_mask_image")
+    img = check_image(img, func="block_mask_image")
     H, W = img.shape[1:]
     height = check_int(
         height, func="block_mask_image", name="height", low=1, high=H
@@ -141,7 +142,7 @@ def missing_mask(masked_img):
     >>> missing_mask(apply_mask(torch.zeros(3, 2, 2), torch.eye(2, dtype=torch.bool))).tolist()
     [[True, False], [False, True]]
     """
-    check_image(
+    masked_img = check_image(
         masked_img, func="missing_mask", name="masked_img", allow_nan=True
     )
     return torch.isnan(masked_img).any(dim=0)

@@ -1,7 +1,8 @@
 """RMSE and PSNR with torchmetrics, for images with values in [0, 1].
 
-PSNR is computed with ``data_range=1.0``: torchmetrics >= 1.8 requires it, and inferring it from the
-data would change the number from image to image.
+PSNR is computed with ``data_range=1.0``: torchmetrics >= 1.8 requires it, and inferring it from
+the data would change the number from image to image. Images of any floating dtype are scored in
+float64; the two images may be on different devices.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def metrics(img, recon, *, mask=None):
     >>> round(rmse, 4), round(psnr, 2)
     (0.1, 20.0)
     """
-    check_image(img, func="metrics", name="img")
-    check_image(recon, func="metrics", name="recon")
+    img = check_image(img, func="metrics", name="img")
+    recon = check_image(recon, func="metrics", name="recon")
     if recon.shape != img.shape:
         _fail(
             "metrics",

@@ -3,27 +3,126 @@
 from __future__ import annotations
 
 import math
+import numbers
 import textwrap
+from collections.abc import Iterable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
-from .images import to_hwc
+from ._validation import (
+    _describe,
+    _fail,
+    check_choice,
+    check_int,
+    check_list,
+    check_positive,
+)
+
+
+def _display_array(img, *, func, name):
+    """An image tensor as an (H, W, 3) float32 array for ``imshow`` (NaN kept).
+
+    Float images are taken as values in [0, 1]; uint8 images are divided by 255 and bool images
+    show False black, True white. (H, W) and (1, H, W) images are shown in grey.
+    """
+    if not isinstance(img, torch.Tensor):
+        fix = None
+        if type(img).__module__ == "numpy":
+            fix = "Convert an (H, W, 3) array with torch.from_numpy(a).permute(2, 0, 1)."
+        _fail(func, name, "a torch.Tensor", _describe(img), fix, exc=TypeError)
+    if img.layout != torch.strided or img.is_meta:
+        _fail(
+            func,
+            name,
+            "a dense tensor that holds data",
+            _describe(img),
+            exc=TypeError,
+        )
+    x = img.detach()
+    if x.dtype == torch.uint8:
+        x = x.float() / 255.0
+    elif x.dtype == torch.bool:
+        x = x.float()
+    elif not x.is_floating_point() or x.dtype.itemsize < 2:
+        _fail(
+            func,
+            name,
+            "a float tensor in [0, 1] (or uint8 in [0, 255], or bool)",
+            f"dtype {x.dtype}",
+            "Convert with .float() and scale to [0, 1].",
+            exc=TypeError,
+        )
+    if x.ndim == 2:
+        x = x[None]
+    if x.ndim != 3 or x.shape[0] not in (1, 3) or 0 in x.shape:
+        shape = tuple(x.shape)
+        fix = None
+        if len(shape) == 3 and shape[0] == 4:
+            fix = "Drop the alpha channel with img[:3]."
+        elif len(shape) == 3 and shape[2] in (1, 3):
+            fix = "Move the channels first with .permute(2, 0, 1)."
+        _fail(
+            func,
+            name,
+            "a non-empty image of shape (3, H, W), (1, H, W) or (H, W)",
+            f"shape {tuple(img.shape)}",
+            fix,
+        )
+    x = x.expand(3, -1, -1)  # greyscale -> RGB
+    return x.cpu().permute(1, 2, 0).numpy().astype(np.float32)  # (H, W, 3)
+
+
+def _check_color(color, *, func):
+    ok = (
+        isinstance(color, (tuple, list))
+        and len(color) == 3
+        and all(
+            isinstance(c, numbers.Real) and not isinstance(c, bool)
+            for c in color
+        )
+    )
+    if not ok:
+        _fail(
+            func,
+            "missing_color",
+            "an (r, g, b) tuple of floats in [0, 1]",
+            _describe(color),
+            exc=TypeError,
+        )
+    if not all(0.0 <= c <= 1.0 for c in color):
+        _fail(
+            func,
+            "missing_color",
+            "an (r, g, b) tuple of floats in [0, 1]",
+            repr(tuple(color)),
+        )
+    return tuple(float(c) for c in color)
+
+
+def _rgb(img, *, func, name, missing_color):
+    arr = _display_array(img, func=func, name=name)
+    nan = np.isnan(arr).any(axis=2)
+    arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
+    arr[nan] = missing_color
+    return arr
 
 
 def image_to_rgb(img, *, missing_color=(1.0, 0.0, 1.0)):
-    """(3, H, W) tensor -> (H, W, 3) array for ``imshow``; NaN (missing) pixels get ``missing_color``.
+    """(3, H, W) tensor -> (H, W, 3) array for ``imshow``, NaN (missing) in ``missing_color``.
+
+    ``img`` is a float tensor with values in [0, 1] (values outside are clipped, as ``imshow``
+    does), a uint8 tensor (0-255) or a bool one; (H, W) and (1, H, W) images come back grey.
 
     >>> import torch
     >>> arr = image_to_rgb(torch.tensor([[[float("nan")]], [[0.5]], [[0.5]]]))
     >>> arr[0, 0].tolist()
     [1.0, 0.0, 1.0]
     """
-    arr = to_hwc(img).astype(np.float32)
-    nan = np.isnan(arr).any(axis=2)
-    arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
-    arr[nan] = missing_color
-    return arr
+    func = "image_to_rgb"
+    color = _check_color(missing_color, func=func)
+    return _rgb(img, func=func, name="img", missing_color=color)
 
 
 def show_images(
@@ -35,20 +134,84 @@ def show_images(
     suptitle=None,
     missing_color=(1.0, 0.0, 1.0),
 ):
-    """Show (3, H, W) images side by side (NaN pixels in ``missing_color``); returns the figure.
+    """Show images side by side (NaN pixels in ``missing_color``); returns the figure.
+
+    Parameters
+    ----------
+    images : sequence of torch.Tensor (a list, tuple, ``dict.values()`` ...), or one tensor
+        Each image (3, H, W) float in [0, 1] (NaN = missing), uint8 in [0, 255], bool, or
+        greyscale (H, W) / (1, H, W). A single 2-D or 3-D tensor is shown as one image; a 4-D
+        tensor (N, 3, H, W) as N images.
+    titles : list of str, optional
+        One title per image (an empty string for none); one str is taken as ``[str]``.
+    ncols : int >= 1, optional
+        Images per row (default: all in one row).
+    size : float > 0, inches per image
+    suptitle : str, optional
+    missing_color : (r, g, b) floats in [0, 1]
 
     >>> import torch
     >>> fig = show_images([torch.zeros(3, 4, 4), torch.ones(3, 4, 4)], ["black", "white"])
     >>> len(fig.axes)
     2
     """
-    images = list(images)
+    func = "show_images"
+    if isinstance(images, torch.Tensor):
+        if images.ndim in (2, 3):
+            images = [images]
+        elif images.ndim == 4:
+            images = list(images)
+        else:
+            _fail(
+                func,
+                "images",
+                "a list of (3, H, W) tensors, one image or an (N, 3, H, W) batch",
+                f"a tensor of shape {tuple(images.shape)}",
+            )
+    elif isinstance(images, Iterable) and not isinstance(
+        images, (str, bytes, Mapping)
+    ):
+        images = list(images)  # a list, tuple, dict.values(), generator ...
+    else:
+        _fail(
+            func,
+            "images",
+            "a list of image tensors (or one tensor)",
+            _describe(images),
+            "For a dict of images pass list(d.values())."
+            if isinstance(images, Mapping)
+            else None,
+            exc=TypeError,
+        )
     n = len(images)
-    ncols = ncols or n
+    if n == 0:
+        _fail(func, "images", "a non-empty list", "an empty list")
+    color = _check_color(missing_color, func=func)
+    arrays = [
+        _rgb(img, func=func, name=f"images[{i}]", missing_color=color)
+        for i, img in enumerate(images)
+    ]
+    if titles is not None:
+        if isinstance(titles, str):
+            titles = [titles]
+        titles = check_list(titles, func=func, name="titles", what="str")
+        if len(titles) != n:
+            _fail(
+                func,
+                "titles",
+                f"one title per image ({n})",
+                f"{len(titles)} titles",
+            )
+    ncols = (
+        n
+        if ncols is None
+        else check_int(ncols, func=func, name="ncols", low=1)
+    )
+    ncols = min(ncols, n)
+    size = check_positive(size, func=func, name="size")
     nrows = math.ceil(n / ncols)
-    if (
-        titles is not None
-    ):  # wrap long titles to the width of one image so neighbours never collide
+    if titles is not None:
+        # wrap long titles to the width of one image so neighbours never collide
         titles = [
             textwrap.fill(
                 str(t), width=max(8, int(size * 9)), break_on_hyphens=False
@@ -71,11 +234,8 @@ def show_images(
     )
     for ax in axes.flat[n:]:
         ax.remove()
-    for i, (ax, img) in enumerate(zip(axes.flat, images)):
-        ax.imshow(
-            image_to_rgb(img, missing_color=missing_color),
-            interpolation="nearest",
-        )
+    for i, (ax, arr) in enumerate(zip(axes.flat, arrays)):
+        ax.imshow(arr, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         if titles is not None and titles[i]:
@@ -85,6 +245,40 @@ def show_images(
     return fig
 
 
+def _check_grid(results, props, ranks, *, func, name="results"):
+    """``props`` and ``ranks`` as lists; every (prop, rank) must be a key of ``results``."""
+    props = check_list(props, func=func, name="props", what="floats")
+    ranks = check_list(ranks, func=func, name="ranks", what="ints")
+    for p in props:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            _fail(
+                func,
+                "props",
+                "a list of floats",
+                f"{_describe(p)} in the list",
+                exc=TypeError,
+            )
+    if not isinstance(results, dict):
+        _fail(
+            func,
+            name,
+            "a dict mapping (prop, rank) to a result, as run_grid returns",
+            _describe(results),
+            exc=TypeError,
+        )
+    for p in props:
+        for r in ranks:
+            if (p, r) not in results:
+                _fail(
+                    func,
+                    name,
+                    "a grid with an entry for every (prop, rank) of 'props' x 'ranks'",
+                    f"no entry for {(p, r)!r}",
+                    "Pass the props and ranks given to run_grid.",
+                )
+    return props, ranks
+
+
 def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
     """The blog post's grid: one row per missing proportion, one column per rank.
 
@@ -92,8 +286,23 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
     ----------
     results : dict mapping ``(prop, rank)`` to a dict with ``"recon"`` (3, H, W) and ``"psnr"``
         (and optionally ``"psnr_missing"``), as returned by :func:`matfill_helpers.run_grid`.
-    props, ranks : the row and column values, in order
+    props, ranks : lists, the row and column values, in order (each pair a key of ``results``)
+    title : str, optional
+    size : float > 0, inches per image
     """
+    func = "plot_image_completion"
+    props, ranks = _check_grid(results, props, ranks, func=func)
+    size = check_positive(size, func=func, name="size")
+    for key in ((p, r) for p in props for r in ranks):
+        res = results[key]
+        if not isinstance(res, dict) or not {"recon", "psnr"} <= set(res):
+            _fail(
+                func,
+                "results",
+                "a grid of dicts with 'recon' and 'psnr', as run_grid returns",
+                f"{_describe(res)} at {key!r}",
+                exc=TypeError,
+            )
     fig, axes = plt.subplots(
         len(props),
         len(ranks),
@@ -104,7 +313,13 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
         for j, r in enumerate(ranks):
             ax = axes[i, j]
             res = results[(p, r)]
-            ax.imshow(image_to_rgb(res["recon"]), interpolation="nearest")
+            rgb = _rgb(
+                res["recon"],
+                func=func,
+                name=f"results[{(p, r)!r}]['recon']",
+                missing_color=(1.0, 0.0, 1.0),
+            )
+            ax.imshow(rgb, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             label = f"{res['psnr']:.1f} dB"
@@ -126,17 +341,41 @@ def plot_metric_curves(
 ):
     """RMSE and PSNR against rank, one line per missing proportion (the blog post's curves).
 
-    ``results`` may be one grid (as for :func:`plot_image_completion`) or a dict of grids keyed by a
-    method name (pass ``labels=True``), drawn with solid, dashed, dotted ... lines. ``scoring`` is
-    ``"all"`` (every pixel) or ``"missing"`` (only the missing pixels: the ``*_missing`` scores).
+    ``results`` may be one grid (as for :func:`plot_image_completion`) or a dict of grids keyed by
+    a method name (pass ``labels=True``), drawn with solid, dashed, dotted ... lines. ``scoring``
+    is ``"all"`` (every pixel) or ``"missing"`` (only the missing pixels: the ``*_missing``
+    scores). Every (prop, rank) of ``props`` x ``ranks`` must be in every grid.
     """
-    if scoring not in ("all", "missing"):
-        raise ValueError(
-            f"plot_metric_curves: 'scoring' must be 'all' or 'missing'; got {scoring!r}."
-        )
+    func = "plot_metric_curves"
+    check_choice(scoring, {"all", "missing"}, func=func, name="scoring")
+    if labels is not None:
+        if not isinstance(results, dict) or not results:
+            _fail(
+                func,
+                "results",
+                "a non-empty dict of grids keyed by name (labels=True)",
+                _describe(results),
+                exc=TypeError,
+            )
+        grids = results
+    else:
+        grids = {None: results}
     suffix = "" if scoring == "all" else "_missing"
+    for name, grid in grids.items():
+        where = "results" if name is None else f"results[{name!r}]"
+        props, ranks = _check_grid(grid, props, ranks, func=func, name=where)
+        for key in ((p, r) for p in props for r in ranks):
+            res = grid[key]
+            keys = {"rmse" + suffix, "psnr" + suffix}
+            if not isinstance(res, dict) or not keys <= set(res):
+                _fail(
+                    func,
+                    where,
+                    f"a grid of dicts with {sorted(keys)}, as run_grid returns",
+                    f"{_describe(res)} at {key!r}",
+                    exc=TypeError,
+                )
     where = "all pixels" if scoring == "all" else "missing pixels"
-    grids = results if labels is not None else {None: results}
     fig, (ax_rmse, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.6))
     styles = ["-", "--", ":", "-."]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -173,12 +412,58 @@ def plot_metric_curves(
 def plot_loss_curves(
     histories, *, xlabel="step", ylabel="loss", title=None, logy=True
 ):
-    """Plot named loss histories (dict name -> sequence of floats); returns the figure."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for name, h in histories.items():
-        ax.plot(
-            np.arange(1, len(h) + 1), np.asarray(h, dtype=float), label=name
+    """Plot named loss histories (dict name -> sequence of floats); returns the figure.
+
+    Each history is a 1-D sequence (list, array or tensor). With ``logy=True`` (the default) every
+    finite value must be > 0; NaN and inf values leave gaps.
+    """
+    func = "plot_loss_curves"
+    if not isinstance(histories, dict) or not histories:
+        _fail(
+            func,
+            "histories",
+            "a non-empty dict mapping a name to a sequence of floats",
+            _describe(histories),
+            "For one curve pass {'loss': values}."
+            if not isinstance(histories, dict)
+            else None,
+            exc=TypeError if not isinstance(histories, dict) else ValueError,
         )
+    if not isinstance(logy, bool):
+        _fail(func, "logy", "a bool", _describe(logy), exc=TypeError)
+    curves = {}
+    for name, h in histories.items():
+        if isinstance(h, torch.Tensor):
+            h = h.detach().cpu()
+        try:
+            y = np.asarray(h, dtype=float)
+        except (TypeError, ValueError):
+            _fail(
+                func,
+                "histories",
+                "a dict of sequences of floats",
+                f"{_describe(h)} for {name!r}",
+                exc=TypeError,
+            )
+        if y.ndim != 1 or y.size == 0:
+            _fail(
+                func,
+                "histories",
+                "a dict of non-empty 1-D sequences of floats",
+                f"shape {y.shape} for {name!r}",
+            )
+        if logy and bool((y[np.isfinite(y)] <= 0).any()):
+            _fail(
+                func,
+                "histories",
+                "positive for a log axis (logy=True)",
+                f"values <= 0 for {name!r}",
+                "Pass logy=False.",
+            )
+        curves[name] = y
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for name, y in curves.items():
+        ax.plot(np.arange(1, len(y) + 1), y, label=name)
     if logy:
         ax.set_yscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")

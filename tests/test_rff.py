@@ -165,7 +165,7 @@ def test_rff_rejects_unknown_solver(small_img):
     masked, _ = mh.mask_image(small_img, 0.3, generator=0)
     with pytest.raises(
         ValueError,
-        match=r"reconstruct: 'solver' must be 'ridge' or 'adam'; got 'sgd'",
+        match=r"reconstruct: 'solver' must be one of \['adam', 'ridge'\]; got 'sgd'",
     ):
         mh.reconstruct(
             masked, method="rff", solver="sgd", num_features=16, generator=0

@@ -1,4 +1,4 @@
-"""The student edition's Sphinx extension (book/_ext/student_edition.py) on a small project.
+"""The student edition's Sphinx extension (_ext/student_edition.py) on a small project.
 
 With ``hide_solutions`` a gated solution disappears with everything between its start and its
 end; without it, nothing changes. Also the configuration that ``make book-student`` writes.
@@ -16,7 +16,7 @@ from sphinx.errors import SphinxError
 from sphinx.util.docutils import docutils_namespace
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-EXT = ROOT / "book" / "_ext"
+EXT = ROOT / "_ext"
 
 PAGE = """\
 Title
@@ -123,7 +123,7 @@ def test_an_unclosed_gate_fails_the_build(tmp_path):
 
 
 def _module():
-    # the module Sphinx imports for the builds above (book/_ext on sys.path)
+    # the module Sphinx imports for the builds above (_ext on sys.path)
     if str(EXT) not in sys.path:
         sys.path.insert(0, str(EXT))
     return importlib.import_module("student_edition")
@@ -135,7 +135,7 @@ def test_student_config_hides_solutions_and_shares_the_cache():
         "title": "A book",
         "execute": {"execute_notebooks": "cache"},
         "sphinx": {
-            "local_extensions": {"student_edition": "book/_ext"},
+            "local_extensions": {"student_edition": "_ext"},
             "config": {"bibtex_reference_style": "author_year"},
         },
     }
@@ -149,7 +149,7 @@ def test_student_config_hides_solutions_and_shares_the_cache():
         "cache": "/repo/_build/.jupyter_cache",
     }
     assert cfg["sphinx"]["local_extensions"] == {
-        "student_edition": "/repo/book/_ext"
+        "student_edition": "/repo/_ext"
     }
     assert cfg["title"] == "A book (student edition)"
     assert book["sphinx"]["config"] == {

@@ -12,7 +12,7 @@ Run as a script, it writes the student edition's configuration:
 ``_config.yml`` with ``hide_solutions: true`` and the execution cache of
 ``make book``, so that both editions share one execution of the notebooks::
 
-    python book/_ext/student_edition.py _config.yml OUT.yml
+    python _ext/student_edition.py _config.yml OUT.yml
 """
 
 from __future__ import annotations
@@ -97,9 +97,7 @@ def student_config(config, *, root):
     execute["cache"] = (root / "_build" / ".jupyter_cache").as_posix()
     out["execute"] = execute
     sphinx = dict(config.get("sphinx") or {})
-    sphinx["config"] = dict(
-        sphinx.get("config") or {}, hide_solutions=True
-    )
+    sphinx["config"] = dict(sphinx.get("config") or {}, hide_solutions=True)
     if sphinx.get("local_extensions"):
         sphinx["local_extensions"] = {
             name: (root / path).as_posix()
@@ -113,9 +111,7 @@ def main(argv):
     import yaml
 
     if len(argv) != 2:
-        raise SystemExit(
-            "usage: python book/_ext/student_edition.py CONFIG OUT"
-        )
+        raise SystemExit("usage: python _ext/student_edition.py CONFIG OUT")
     src, dst = (pathlib.Path(a) for a in argv)
     config = yaml.safe_load(src.read_text(encoding="utf8"))
     cfg = student_config(config, root=src.resolve().parent)
