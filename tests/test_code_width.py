@@ -10,28 +10,13 @@ Needs the built book (``make book``) and Debian's Chromium (``make browser-deps`
 page or browser is a failure, not a skip.
 """
 
-import os
-import pathlib
-from urllib.parse import urlparse
-
 import pytest
-from notebook_exercises import CHAPTERS, ROOT
+
+from tests.chromium import HTML, SHOTS, launch, open_offline
+from tests.notebook_exercises import CHAPTERS
 
 pytestmark = pytest.mark.browser
 
-HTML = pathlib.Path(os.environ.get("MATFILL_HTML", ROOT / "_build" / "html"))
-SHOTS = pathlib.Path(
-    os.environ.get("MATFILL_SCREENSHOT_DIR", ROOT / "_build" / "screenshots")
-)
-CHROMIUM = os.environ.get("MATFILL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WINDOW = {"width": 1280, "height": 900}
 
 # Every <pre> of the chapter, classified; the solutions' state before anything is opened.
@@ -60,34 +45,17 @@ COLLAPSED = """() => [...document.querySelectorAll('article .solution')].map(
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser-deps`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, headless=True
-        )
+        b = launch(p)
         yield b
         b.close()
 
 
 def open_chapter(browser, chapter):
-    path = HTML / "book" / f"{chapter}.html"
-    if not path.is_file():
-        pytest.fail(f"the built page {path} is missing: run `make book` first")
     context = browser.new_context(viewport=WINDOW)
-    pg = context.new_page()
-
-    def offline(route):
-        if urlparse(route.request.url).scheme in ("file", "data"):
-            route.continue_()
-        else:
-            route.abort()
-
-    pg.route("**/*", offline)
-    pg.goto(path.resolve().as_uri(), wait_until="load", timeout=60_000)
-    return context, pg
+    return context, open_offline(context, HTML / "book" / f"{chapter}.html")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -14,7 +14,8 @@ import pathlib
 import re
 
 import pytest
-from notebook_exercises import CHAPTERS, ROOT, cells, plain_phrases, read
+
+from tests.notebook_exercises import CHAPTERS, ROOT, cells, plain_phrases, read
 
 pytestmark = pytest.mark.book
 

@@ -9,7 +9,8 @@ The built pages are checked by ``test_editions.py`` and ``test_code_width.py``.
 import re
 
 import pytest
-from notebook_exercises import CHAPTERS, cells, plain_phrases, read
+
+from tests.notebook_exercises import CHAPTERS, cells, plain_phrases, read
 
 # A solution box is narrower than the text column: at a 1280 px window it shows 69 characters of
 # code (measured in Chromium; the chapters' code is formatted to 75, book/ruff.toml).
