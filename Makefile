@@ -13,11 +13,12 @@ export OMP_NUM_THREADS := $(THREADS)
 export MKL_NUM_THREADS := $(THREADS)
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv lint unit test book pdf browser-deps browser lab bench bench-quick \
+.PHONY: help venv lint unit test book book-student pdf browser-deps browser lab bench bench-quick \
 	repository clean clean-book
 
 help:
 	@echo "make book    build the HTML book into _build/html (executes every notebook)"
+	@echo "make book-student  the same book without solutions: $(STUDENT)/_build/html"
 	@echo "make test    run every test: lint, helpers, launch path, book build, pages in Chromium"
 	@echo "make unit    helper tests only (fast)"
 	@echo "make lint    ruff (package, tests, notebooks), actionlint (workflows), repository copies"
@@ -47,11 +48,13 @@ unit: $(STAMP)
 
 # every test, in order: lint; the helpers (with doctests) and the launch path (a chapter run in a
 # fresh environment without the helpers); the strict book build, on purpose with MPLBACKEND=Agg (the
-# build must not depend on it); then the checks of the built pages, with headless Chromium
+# build must not depend on it), and its student edition (from the same execution cache); then the
+# checks of the built pages, with headless Chromium
 test: $(STAMP)
 	$(MAKE) lint
 	$(BIN)/python -m pytest -q -m "not book and not browser"
 	MPLBACKEND=Agg $(MAKE) book
+	$(MAKE) book-student
 	$(MAKE) browser-deps
 	$(BIN)/python tools/pdf.py
 	$(BIN)/python -m pytest -q -m "book or browser"
@@ -71,6 +74,17 @@ browser-deps:
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "The book is at _build/html/index.html"
+
+# The student edition: the same strict build without the solutions to the exercises
+# (sphinx-exercise's hide_solutions, gated code solutions included: _ext/student_edition.py).
+# Its generated _config.yml points at the execution cache of `make book`, so notebooks that
+# `make book` has executed are not executed again.
+STUDENT := _build/student
+book-student: $(STAMP)
+	$(BIN)/python _ext/student_edition.py _config.yml $(STUDENT)/_config.yml
+	$(BIN)/jupyter-book build . --builder html -W --keep-going \
+		--config $(STUDENT)/_config.yml --path-output $(STUDENT)
+	@echo "The student edition is at $(STUDENT)/_build/html/index.html"
 
 # every page of the HTML book printed by headless Chromium (offline), joined by pypdf
 pdf: book browser-deps
