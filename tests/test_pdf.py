@@ -61,3 +61,20 @@ def test_the_pdf_has_the_figures(pdf):
     reader, _ = pdf
     images = sum(len(page.images) for page in reader.pages)
     assert images >= 30, images
+
+
+def test_the_pdf_prints_the_solutions_open(pdf):
+    from tests.notebook_exercises import CHAPTERS, plain_phrases, read
+
+    _, text = pdf
+    whole = " ".join(" ".join(text).split())
+    for chapter in CHAPTERS:
+        _, solutions, _ = read(chapter)
+        phrases = [
+            p for s in solutions for t in s.prose for p in plain_phrases(t)
+        ]
+        assert phrases, f"{chapter}: no solution prose to look for"
+        found = [p for p in phrases if p in whole]
+        assert len(found) >= len(phrases) // 2, (
+            f"{chapter}: {len(found)} of {len(phrases)} solution phrases printed"
+        )

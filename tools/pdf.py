@@ -98,6 +98,7 @@ def print_page(page, path):
         """async () => {
         if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
         document.querySelectorAll('details').forEach(d => d.open = true);
+        window.dispatchEvent(new Event('beforeprint'));  // opens the solutions' dropdowns
         await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
     }"""
     )
