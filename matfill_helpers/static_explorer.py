@@ -58,7 +58,8 @@ def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
 
     Returns
     -------
-    dict with ``masked`` (3, H, W) (NaN at missing pixels), ``mask`` (H, W) bool, ``recon`` (3, H, W),
+    dict with ``masked`` (3, H, W) (NaN at missing pixels), ``mask`` (H, W) bool,
+    ``recon`` (3, H, W),
     ``rmse``, ``psnr`` (all pixels), ``rmse_missing``, ``psnr_missing`` (missing pixels only; NaN
     when no pixel is missing) and ``seconds`` (the reconstruction's wall time)
 
@@ -178,7 +179,7 @@ def _check_grid(values, *, name, kind):
 
 
 class StaticExplorer:
-    """A kernel-free explorer of precomputed reconstructions: two sliders (rank, missing proportion).
+    """A kernel-free explorer of precomputed reconstructions: sliders for rank and proportion.
 
     Parameters
     ----------
@@ -186,19 +187,23 @@ class StaticExplorer:
     results : dict mapping ``(prop, rank)`` to a dict with ``recon`` (3, H, W), ``mask`` (H, W),
         ``rmse``, ``psnr`` and optionally ``rmse_missing``, ``psnr_missing`` (the format of
         :func:`~matfill_helpers.run_grid` and of :func:`explore_setting`)
-    props, ranks : the slider values, each a non-empty list; every ``(prop, rank)`` must be in ``results``
+    props, ranks : the slider values, each a non-empty list; every ``(prop, rank)`` must be in
+        ``results``
     prop, rank : the setting shown first (default: the middle of each list)
     title : str, optional, shown above the sliders
-    fmt : ``"png"`` or ``"jpeg"`` for the original and the reconstructions (masked images are always PNG,
+    fmt : ``"png"`` or ``"jpeg"`` for the original and the reconstructions (masked images are
+        always PNG,
         so the missing pixels stay exact)
     quality : int, JPEG quality
-    display_px : int, the width at which each image is shown (pixels are enlarged without smoothing)
+    display_px : int, the width at which each image is shown (pixels enlarged without smoothing)
 
     Attributes
     ----------
-    uid : str, the prefix of every element id (``uid``, ``uid-rank``, ``uid-prop``, ``uid-recon``, ...)
+    uid : str, the prefix of every element id (``uid``, ``uid-rank``, ``uid-prop``,
+        ``uid-recon``, ...)
     data : dict, the JSON embedded in the page: ``ranks``, ``props``, ``original``, ``masked[i]``,
-        ``recon[i][j]``, ``rmse[i][j]``, ``psnr[i][j]``, ``rmse_missing[i][j]``, ``psnr_missing[i][j]``
+        ``recon[i][j]``, ``rmse[i][j]``, ``psnr[i][j]``, ``rmse_missing[i][j]``,
+        ``psnr_missing[i][j]``
         (``i`` indexes ``props``, ``j`` indexes ``ranks``; scores rounded to 4 and 2 decimals)
     html : str, the HTML fragment
 
@@ -330,7 +335,8 @@ class StaticExplorer:
         """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
         title = html.escape(self.title or "matfill explorer")
         page = (
-            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{title}</title></head>"
             f"<body>\n{self.html}\n</body></html>\n"
         )
         with open(path, "w", encoding="utf-8") as f:
@@ -342,14 +348,17 @@ def _fmt(x, digits, suffix=""):
     return "n/a" if x is None else f"{x:.{digits}f}{suffix}"
 
 
-# The slider script: looks its elements up by id (uid-...), reads the JSON and swaps images and scores.
-# It marks the explorer data-ready="true" once wired up, and reports its own failures as "matfill explorer".
+# The slider script: looks its elements up by id (uid-...), reads the JSON and swaps images and
+# scores. It marks the explorer data-ready="true" once wired up, and reports its own failures as
+# "matfill explorer".
 _SCRIPT = """
 (function () {
   var uid = "%(uid)s", data = null;
   function el(name) { return document.getElementById(uid + "-" + name); }
   function report(err) { console.error("matfill explorer " + uid + ": " + err); }
-  function fmt(x, digits, suffix) { return x === null ? "n/a" : x.toFixed(digits) + (suffix || ""); }
+  function fmt(x, digits, suffix) {
+    return x === null ? "n/a" : x.toFixed(digits) + (suffix || "");
+  }
   function show() {
     try {
       var i = parseInt(el("prop").value, 10), j = parseInt(el("rank").value, 10);
@@ -378,12 +387,14 @@ _SCRIPT = """
 
 _STYLE = """
 #%(uid)s { font-family: inherit; margin: 0.5em 0 1em 0; }
-#%(uid)s .mfx-controls { display: flex; flex-wrap: wrap; gap: 0.4em 2em; align-items: center; margin: 0.4em 0; }
+#%(uid)s .mfx-controls { display: flex; flex-wrap: wrap; gap: 0.4em 2em; align-items: center;
+  margin: 0.4em 0; }
 #%(uid)s .mfx-controls label { min-width: 9em; }
 #%(uid)s .mfx-controls input[type=range] { width: 12em; vertical-align: middle; }
 #%(uid)s .mfx-images { display: flex; flex-wrap: wrap; gap: 0.6em; }
 #%(uid)s figure { margin: 0; text-align: center; }
-#%(uid)s figure img { width: %(px)dpx; max-width: 100%%; height: auto; image-rendering: pixelated; }
+#%(uid)s figure img { width: %(px)dpx; max-width: 100%%; height: auto;
+  image-rendering: pixelated; }
 #%(uid)s figcaption { font-size: 0.85em; }
 #%(uid)s .mfx-scores { margin-top: 0.4em; font-variant-numeric: tabular-nums; }
 """
@@ -406,7 +417,8 @@ def _render(ex, payload):
 
     def slider(name, label, n, k, text):
         return (
-            f'<label for="{uid}-{name}">{label}: <output id="{uid}-{name}-value">{text}</output></label>'
+            f'<label for="{uid}-{name}">{label}: '
+            f'<output id="{uid}-{name}-value">{text}</output></label>'
             f'<input type="range" id="{uid}-{name}" name="{name}" min="0" max="{n - 1}" step="1" '
             f'value="{k}" aria-label="{label}">'
         )
@@ -427,10 +439,13 @@ def _render(ex, payload):
         f'<div class="mfx-images">{figure("original", "original", d["original"])}'
         f"{figure('masked', 'masked (missing in magenta)', d['masked'][i])}"
         f"{figure('recon', 'reconstruction', d['recon'][i][j])}</div>"
-        f'<div class="mfx-scores">All pixels: RMSE <span id="{uid}-rmse">{_fmt(d["rmse"][i][j], 4)}</span>, '
+        f'<div class="mfx-scores">All pixels: RMSE '
+        f'<span id="{uid}-rmse">{_fmt(d["rmse"][i][j], 4)}</span>, '
         f'PSNR <span id="{uid}-psnr">{_fmt(d["psnr"][i][j], 2, " dB")}</span>. '
-        f'Missing pixels only: RMSE <span id="{uid}-rmse-missing">{_fmt(d["rmse_missing"][i][j], 4)}</span>, '
-        f'PSNR <span id="{uid}-psnr-missing">{_fmt(d["psnr_missing"][i][j], 2, " dB")}</span>.</div>'
+        f'Missing pixels only: RMSE <span id="{uid}-rmse-missing">'
+        f"{_fmt(d['rmse_missing'][i][j], 4)}</span>, "
+        f'PSNR <span id="{uid}-psnr-missing">'
+        f"{_fmt(d['psnr_missing'][i][j], 2, ' dB')}</span>.</div>"
         f'<script type="application/json" id="{uid}-data">{safe}</script>'
         f"<script>{_SCRIPT % {'uid': uid}}</script>"
         f"</div>"
@@ -452,12 +467,12 @@ def static_explorer(
     display_px=192,
     **options,
 ):
-    """Compute every (prop, rank) setting with :func:`explore_setting` and wrap it in a :class:`StaticExplorer`.
+    """Compute every (prop, rank) setting with :func:`explore_setting`; a :class:`StaticExplorer`.
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1] (keep it small: 25 settings are computed
-        and embedded; at 128 x 128 in JPEG the page grows by a few hundred kB)
+    img : torch.Tensor of shape (3, H, W), float32 in [0, 1] (keep it small: 25 settings are
+        computed and embedded; at 128 x 128 in JPEG the page grows by a few hundred kB)
     props, ranks : the slider values
     method, seed, **options : as for :func:`explore_setting`
     prop, rank, title, fmt, quality, display_px : as for :class:`StaticExplorer`
