@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
 import torch
 
 from ._validation import _fail, check_int, check_positive
@@ -26,6 +27,86 @@ from .metrics import metrics
 
 #: The reference every time is compared with: the blog post's method with its exact defaults.
 REFERENCE = "GD (blog)"
+
+#: scikit-image's bundled colour photos (no download), by the name ``load_photo`` accepts.
+SKIMAGE_PHOTOS = {
+    "astronaut": "astronaut",
+    "coffee": "coffee",
+    "chelsea": "chelsea",
+    "rocket": "rocket",
+    "motorcycle": "stereo_motorcycle",
+    "ihc": "immunohistochemistry",
+}
+
+
+def load_photo(name, *, size=None):
+    """A bundled photo as a (3, H, W) float32 tensor: ``mh.load_image``'s or scikit-image's.
+
+    ``name``: ``"china"``, ``"flower"`` or a key of ``SKIMAGE_PHOTOS``; ``size`` centre-crops
+    as in :func:`~matfill_helpers.load_image`.
+
+    >>> load_photo("coffee", size=64).shape
+    torch.Size([3, 64, 64])
+    """
+    from .images import center_crop, load_image
+
+    if name not in SKIMAGE_PHOTOS:
+        return load_image(name, size=size)
+    import skimage.data
+
+    arr = getattr(skimage.data, SKIMAGE_PHOTOS[name])()
+    arr = (
+        arr[0] if isinstance(arr, tuple) else arr
+    )  # a stereo pair: the left view
+    img = torch.from_numpy(arr[..., :3].copy()).permute(2, 0, 1).float() / 255
+    return (img if size is None else center_crop(img, size)).contiguous()
+
+
+def photo_mosaic(height=2000, width=3000, *, row=500):
+    """A large test photo made of bundled ones: rows of photos resized to ``row`` pixels high.
+
+    Nothing is downloaded: scikit-learn's china and flower and scikit-image's photos, each at about
+    its own resolution (Lanczos-resized to the row height), side by side until the width is
+    filled; rows repeat the sequence shifted by one photo.
+
+    Returns
+    -------
+    img : torch.Tensor of shape (3, height, width), float32 in [0, 1]
+
+    >>> photo_mosaic(300, 700, row=200).shape
+    torch.Size([3, 300, 700])
+    """
+    from PIL import Image
+
+    names = ["china", "astronaut", "coffee", "flower", "chelsea", "rocket"]
+    names.append("motorcycle")
+    out = torch.empty(3, height, width)
+    for r, top in enumerate(range(0, height, row)):
+        left, k = 0, r
+        while left < width:
+            img = load_photo(names[k % len(names)])  # (3, h, w)
+            w = round(img.shape[2] * row / img.shape[1])
+            arr = (img.permute(1, 2, 0) * 255).round().byte().numpy()
+            small = Image.fromarray(arr).resize((w, row), Image.LANCZOS)
+            tile = torch.from_numpy(np.asarray(small).copy()).permute(2, 0, 1)
+            h_, w_ = min(row, height - top), min(w, width - left)
+            out[:, top : top + h_, left : left + w_] = tile[:, :h_, :w_] / 255
+            left, k = left + w, k + 1
+    return out
+
+
+def mean_fill(masked_img):
+    """The floor: every missing pixel gets its channel's mean over the observed pixels.
+
+    >>> masked = torch.tensor([0.2, float("nan"), 0.4]).view(1, 1, 3).expand(3, 1, 3)
+    >>> [round(v, 3) for v in mean_fill(masked)[0, 0].tolist()]
+    [0.2, 0.3, 0.4]
+    """
+    missing = torch.isnan(masked_img)
+    mu = torch.where(missing, 0.0, masked_img).flatten(1).sum(1) / (
+        (~missing).flatten(1).sum(1).clamp_min(1)
+    )  # (3,)
+    return torch.where(missing, mu[:, None, None], masked_img)
 
 
 def biharmonic(masked_img):

@@ -20,6 +20,30 @@ SMALL_PROBLEM = 3 * 256 * 256
 
 
 @contextlib.contextmanager
+def one_thread():
+    """Run the block with one torch thread, then restore the caller's setting.
+
+    For code that runs its own workers (Python threads, each calling torch on its own share):
+    torch's worker threads would only compete with them.
+
+    >>> before = torch.get_num_threads()
+    >>> with one_thread():
+    ...     inside = torch.get_num_threads()
+    >>> inside, torch.get_num_threads() == before
+    (1, True)
+    """
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
 def threads_for(x):
     """Use one torch thread while working on ``x`` if it is a small CPU tensor; restore after.
 
@@ -35,13 +59,6 @@ def threads_for(x):
     >>> inside, torch.get_num_threads() == before
     (1, True)
     """
-    before = torch.get_num_threads()
     small = x.device.type == "cpu" and x.numel() <= SMALL_PROBLEM
-    if not small or before == 1:
+    with one_thread() if small else contextlib.nullcontext():
         yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
