@@ -52,7 +52,7 @@ _FEW_OBSERVED = 1024
 # Gram matrices solved at once: ~2 MB, so a chunk stays in the CPU's cache
 _SOLVE_FLOATS = 2**19
 # patches refitted per band: bounds memory on any image size
-_BAND_PATCHES = 16384
+_BAND_PATCHES = 65536
 
 
 def _laplacian(u):
@@ -364,6 +364,15 @@ def _shape(P, channels):
     return (flat - flat.mean(2, keepdim=True)).flatten(1)
 
 
+def _start(masked_img, iters, generator):
+    """Step 1: the smooth fill, shrunk towards the mean fill when few pixels are observed."""
+    x = smooth_fill(masked_img, iters=iters)
+    n_observed = int((~torch.isnan(masked_img).any(0)).sum())
+    if n_observed <= _FEW_OBSERVED:  # then a smooth fill may lose to the mean
+        x, _ = shrink_to_mean(masked_img, x, generator=generator, iters=iters)
+    return x
+
+
 def _refit_band(band, *, z, w, groups, patch, stride, noise):
     """Refit every patch of rows ``band = (a, b)`` of ``z`` (C, H, W) with its group's model.
 
@@ -457,11 +466,11 @@ def reconstruct_patches(
     (torch.Size([3, 48, 48]), True)
     """
     C, H, W = masked_img.shape
-    if (
-        min(H, W) < 2 and patch is None
-    ):  # no 2-D patch fits: the smooth fill alone
-        check_int(smooth_iters, func="reconstruct", name="smooth_iters", low=0)
-        return smooth_fill(masked_img, iters=smooth_iters)
+    if min(H, W) < 2 and patch is None:  # no 2-D patch fits
+        smooth_iters = check_int(
+            smooth_iters, func="reconstruct", name="smooth_iters", low=0
+        )
+        return _start(masked_img, smooth_iters, generator)  # the start alone
     rank, patch, stride, clusters, iters, noise, smooth_iters = _check(
         masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
     )
@@ -476,11 +485,7 @@ def reconstruct_patches(
         _fail("reconstruct", "weight", "a number in [0, 1]", repr(weight))
     u0 = torch.nan_to_num(masked_img.float(), nan=0.0)  # (3, H, W)
     pixel_w = torch.where(missing, weight, 1.0).float()  # (1, H, W)
-    x = smooth_fill(masked_img, iters=smooth_iters)
-    if int((~missing).sum()) <= _FEW_OBSERVED:  # smooth may lose to the mean
-        x, _ = shrink_to_mean(
-            masked_img, x, generator=generator, iters=smooth_iters
-        )
+    x = _start(masked_img, smooth_iters, generator)
     offsets = [(a, b) for a in range(stride) for b in range(stride)]
     num = torch.zeros_like(u0)  # sums of the last stride**2 passes
     den = torch.zeros_like(pixel_w)
