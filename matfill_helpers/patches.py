@@ -408,14 +408,18 @@ def _refit_band(band, *, z, w, groups, patch, stride, noise):
     return sums, cover
 
 
-def _map(fn, items, device):
-    """``map(fn, items)`` in order; on the CPU with several torch threads, by that many Python
-    threads each running torch with one thread (no idle waiting between small operations)."""
-    workers = torch.get_num_threads() if device.type == "cpu" else 1
+def _map(fn, items, workers):
+    """``map(fn, items)`` in order, by ``workers`` Python threads when more than one.
+
+    Each worker runs torch with one thread (torch's thread setting belongs to each thread): the
+    small operations of a band then never wait for one another.
+    """
     if workers == 1 or len(items) == 1:
         yield from map(fn, items)
         return
-    with one_thread(), ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(
+        workers, initializer=torch.set_num_threads, initargs=(1,)
+    ) as pool:
         yield from pool.map(fn, items)
 
 
@@ -465,6 +469,41 @@ def reconstruct_patches(
     >>> recon.shape, bool(torch.equal(recon[:, ~mask], img[:, ~mask]))
     (torch.Size([3, 48, 48]), True)
     """
+    workers = torch.get_num_threads() if masked_img.device.type == "cpu" else 1
+    # small operations: one torch thread, and Python workers for the bands
+    with one_thread():
+        return _fill(
+            masked_img,
+            rank=rank,
+            generator=generator,
+            patch=patch,
+            stride=stride,
+            clusters=clusters,
+            iters=iters,
+            noise=noise,
+            smooth_iters=smooth_iters,
+            weight=weight,
+            sample=sample,
+            workers=workers,
+        )
+
+
+def _fill(
+    masked_img,
+    *,
+    rank,
+    generator,
+    patch=None,
+    stride=2,
+    clusters=32,
+    iters=6,
+    noise=3e-4,
+    smooth_iters=50,
+    weight=None,
+    sample=65536,
+    workers=1,
+):
+    """The body of :func:`reconstruct_patches`; ``workers`` Python threads refit the bands."""
     C, H, W = masked_img.shape
     if min(H, W) < 2 and patch is None:  # no 2-D patch fits
         smooth_iters = check_int(
@@ -536,7 +575,7 @@ def reconstruct_patches(
             stride=stride,
             noise=noise,
         )
-        for (a, b), (s_, c_) in zip(bands, _map(refit, bands, z.device)):
+        for (a, b), (s_, c_) in zip(bands, _map(refit, bands, workers)):
             sums[:, a:b] += s_
             cover[:, a:b] += c_
         # c. put the patches back, keep the observed pixels
