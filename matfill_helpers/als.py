@@ -12,8 +12,8 @@ and symmetrically for the columns of H. All rows of all matrices are solved at o
 matrices come from one matmul per matrix (the mask times the products h_p h_q), then one batched
 Cholesky solve. The start is the top-k SVD of the matrix with its missing entries filled by
 coarse-to-fine averages of their observed neighbours (an image is smooth, so this is a good guess
-and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change falls
-below ``tol``.
+and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change
+between two sweeps falls below ``tol`` for every matrix (default 0.01; at least two sweeps).
 
 ``reconstruct(..., method="als")`` (:func:`reconstruct_als`) centres each matrix first: it
 subtracts ``mu``, the mean of the matrix's observed entries, from the observed entries, runs the
@@ -22,6 +22,12 @@ the factors, hence ``W @ H``, towards zero, so a row or column with few observed
 towards the mean colour instead of towards black: with one observed pixel, or 99 % missing, the
 result is (close to) the mean fill, and a fully observed constant image comes back as itself.
 Nothing else differs from :func:`factorize_als` (same start, ridge, solves and stopping rule).
+
+Defaults, for ports of this algorithm: ``ridge=1.0``, ``init="svd"`` (SVD of the pyramid-filled
+centred matrix, ``H = sqrt(S_k) * Vh_k``), W solved first, then H, each by Cholesky; stop after
+sweep ``s >= 2`` when ``|J_{s-1} - J_s| <= 0.01 * |J_s|`` for every matrix, or after 50 sweeps.
+Memory: the Gram matrices of a chunk of rows (about 4 MB) and the products ``h_p h_q`` of a chunk
+of columns (at most about 32 MB) at a time, so the peak does not grow with ``n * k^2``.
 """
 
 from __future__ import annotations
@@ -31,10 +37,10 @@ import torch.nn.functional as F_
 
 from .gd import init_factors
 
-_CHUNK_FLOATS = 2**20  # Gram matrices per chunk of rows: ~4 MB
-_COLUMN_FLOATS = (
-    2**23
-)  # products per chunk of columns: at most ~32 MB, whatever n and k
+# Gram matrices per chunk of rows: ~4 MB
+_CHUNK_FLOATS = 2**20
+# products h_p h_q per chunk of columns: at most ~32 MB, whatever n and k
+_COLUMN_FLOATS = 2**23
 
 
 def products(F):
@@ -165,7 +171,7 @@ def factorize_als(
     generator=None,
     ridge=1.0,
     max_sweeps=50,
-    tol=2e-3,
+    tol=1e-2,
     init="svd",
     init_scale=1.0,
     H0=None,

@@ -308,6 +308,17 @@ def default_weight(missing):
     return 0.03 * min(1.0, max(0.0, (missing - 0.7) / 0.2))
 
 
+def default_clusters(n_patches):
+    """The default number of groups: 32, up to 96 on large images (about 2048 patches each).
+
+    A large photo holds more kinds of patches, and enough of each to fit more models.
+
+    >>> default_clusters(63 * 63), default_clusters(511 * 511), default_clusters(10**6)
+    (32, 96, 96)
+    """
+    return min(96, max(32, n_patches // 2048))
+
+
 def _check(
     masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
 ):
@@ -321,7 +332,8 @@ def _check(
     stride = check_int(
         stride, func=func, name="stride", low=1, high=max(patch, 1)
     )
-    clusters = check_int(clusters, func=func, name="clusters", low=1)
+    if clusters is not None:
+        clusters = check_int(clusters, func=func, name="clusters", low=1)
     if iters is not None:
         iters = check_int(iters, func=func, name="iters", low=1)
     smooth_iters = check_int(
@@ -430,7 +442,7 @@ def reconstruct_patches(
     generator,
     patch=None,
     stride=2,
-    clusters=32,
+    clusters=None,
     iters=6,
     noise=3e-4,
     smooth_iters=50,
@@ -448,7 +460,7 @@ def reconstruct_patches(
         image 1 pixel high or wide gets the smooth fill alone)
     stride : int in [1, patch], the step between patches of one pass; passes cycle through the
         ``stride**2`` offsets and the last ``stride**2`` of them are averaged
-    clusters : int >= 1, the number of k-means groups
+    clusters : int >= 1 or None, the number of k-means groups (None: :func:`default_clusters`)
     iters : int >= 1, passes
     noise : float > 0, the ridge weight: the variance assumed for a pixel around its model
     smooth_iters : int >= 0, conjugate-gradient steps of the biharmonic start
@@ -495,7 +507,7 @@ def _fill(
     generator,
     patch=None,
     stride=2,
-    clusters=32,
+    clusters=None,
     iters=6,
     noise=3e-4,
     smooth_iters=50,
@@ -514,6 +526,10 @@ def _fill(
         masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
     )
     sample = check_int(sample, func="reconstruct", name="sample", low=1)
+    if clusters is None:
+        clusters = default_clusters(
+            ((H - patch) // stride + 1) * ((W - patch) // stride + 1)
+        )
     missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, H, W)
     if weight is None:
         weight = default_weight(missing.float().mean().item())
