@@ -267,7 +267,8 @@ def refit_rows(Y, M, model, *, noise):
         G = (Mc @ outer).view(
             -1, r, r
         ) + eye  # (c, p2) @ (p2, r*r) -> (c, r, r)
-        rhs = ((Y[s : s + chunk] - mu) * Mc.repeat(1, channels)) @ Vs  # (c, r)
+        Yc = (Y[s : s + chunk] - mu).view(-1, channels, p2) * Mc[:, None]
+        rhs = Yc.view(-1, d) @ Vs  # (c, d) @ (d, r) -> (c, r)
         L, _ = torch.linalg.cholesky_ex(G)  # no error check: no host sync
         z = torch.cholesky_solve(rhs.unsqueeze(-1), L).squeeze(-1)  # (c, r)
         out[s : s + chunk] = z @ Vs.T + mu
