@@ -37,8 +37,10 @@ import torch.nn.functional as F_
 
 from .gd import init_factors
 
-# Gram matrices per chunk of rows: ~4 MB
+# Gram matrices per chunk of rows: ~4 MB, or up to ~128 MB when the products of pairs of rows
+# of F are recomputed for each chunk (large k), so that their cost stays small
 _CHUNK_FLOATS = 2**20
+_LARGE_CHUNK_FLOATS = 2**25
 # products h_p h_q per chunk of columns: at most ~32 MB, whatever n and k
 _COLUMN_FLOATS = 2**23
 
@@ -101,7 +103,8 @@ def solve_rows(M, A0, F, ridge):
     T = k * (k + 1) // 2
     KR = products(F) if B * n * T <= _COLUMN_FLOATS else None  # reused
     eye = torch.eye(k, dtype=F.dtype, device=F.device)
-    chunk = max(8, _CHUNK_FLOATS // (B * k * k))  # rows per chunk
+    size = _CHUNK_FLOATS if KR is not None else _LARGE_CHUNK_FLOATS
+    chunk = max(8, size // (B * k * k))  # rows per chunk
     out = torch.empty(B, m, k, dtype=F.dtype, device=F.device)
     for s in range(0, m, chunk):  # chunks bound memory; each is batched
         G = row_grams(M[:, s : s + chunk], F, KR) + ridge * eye  # (B, c, k, k)

@@ -108,6 +108,7 @@ def test_row_grams_chunking_matches_unchunked(monkeypatch):
     torch.testing.assert_close(G, G.transpose(-1, -2))
     # rows in chunks of 8 (the smallest chunk), products 4 columns at a time
     monkeypatch.setattr(als, "_CHUNK_FLOATS", 1)
+    monkeypatch.setattr(als, "_LARGE_CHUNK_FLOATS", 1)
     monkeypatch.setattr(als, "_COLUMN_FLOATS", 2 * 6 * 4)
     torch.testing.assert_close(solve_rows(M, A0, F, 0.1), whole)
     torch.testing.assert_close(row_grams(M, F), G)
