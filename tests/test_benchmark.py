@@ -323,8 +323,9 @@ def test_targets_report_the_speed_ratio_high_missing_margins_and_the_floor():
         "- patches vs biharmonic, china 90 %: 22.50 vs 22.20 dB (+0.30 dB)"
         in lines[1]
     )
-    assert lines[2].startswith(
-        "- floor, china 90 %: lowest is mean fill at 10.00 dB"
+    assert lines[2] == (
+        "- floor: 1 of 1 cases with every method at or above the mean fill; smallest margin "
+        "+5.00 dB (ALS, china 90 %); target: none below"
     )
 
 
