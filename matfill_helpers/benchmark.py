@@ -428,7 +428,8 @@ def run_job(job):
     """Run one reconstruction described by ``job`` (a dict) in this process and measure it.
 
     Keys: ``image`` (see ``_job_image``), ``prop``, ``method``, ``rank``, ``options`` (dict),
-    ``seed`` (mask and generator, default 0), ``auto_threads`` (default True: the package's
+    ``seed`` (the generator, and the mask unless ``mask_seed`` is given; default 0),
+    ``auto_threads`` (default True: the package's
     one-thread rule for small problems; False turns it off). Returns a dict with ``seconds``,
     ``cpu_seconds``, ``psnr_missing``, ``peak_mb`` (the process's peak resident memory, so it
     includes Python and torch: see ``base_mb``, the peak before the call) and ``threads``.
@@ -441,7 +442,9 @@ def run_job(job):
         threads.SMALL_PROBLEM = 0
     img = _job_image(job["image"])
     seed = job.get("seed", 0)
-    masked, mask = mask_image(img, job["prop"], generator=seed)
+    masked, mask = mask_image(
+        img, job["prop"], generator=job.get("mask_seed", seed)
+    )
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0, c0 = time.perf_counter(), time.process_time()
     recon = reconstruct(
