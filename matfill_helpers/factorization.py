@@ -96,8 +96,9 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     method : ``"gd"`` (Adam; defaults are the blog post's: lr 0.01, 1000 steps, N(0, 1) init,
         norm loss) or ``"als"`` (masked alternating least squares with a ridge term)
     generator : torch.Generator, int or None
-    **options : passed to :func:`~matfill_helpers.gd.factorize_gd` (``lr, steps, init_scale, ridge,
-        loss, tol``) or :func:`~matfill_helpers.als.factorize_als` (``ridge, max_sweeps, tol, init``)
+    **options : passed to :func:`~matfill_helpers.gd.factorize_gd` (``lr, steps, init_scale,
+        ridge, loss, tol``) or :func:`~matfill_helpers.als.factorize_als` (``ridge, max_sweeps,
+        tol, init``)
 
     Returns
     -------
@@ -175,7 +176,10 @@ _RFF_OPTIONS = {
 
 
 def register_method(name, func, *, options=None, needs_rank=True):
-    """Add a reconstruction method: ``func(masked, *, rank, generator, **options) -> (3, H, W)``."""
+    """Add a reconstruction method.
+
+    ``func(masked, *, rank, generator, **options)`` returns the (3, H, W) reconstruction.
+    """
     METHODS[name] = func
     _OPTIONS[name] = set(options or ())
     if not needs_rank:
@@ -204,7 +208,8 @@ def reconstruct(
     method : str, one of ``mh.METHODS``; ``"gd"`` with no options is the blog post's method exactly
     generator : torch.Generator, int or None
     device : torch.device or str, optional
-        Where to compute (default: the input's device). The result comes back on the input's device.
+        Where to compute (default: the input's device). The result comes back on the input's
+        device.
     keep_observed : bool
         Copy the observed pixels back into the result (default False, as the blog post).
     **options : the method's own options (see :func:`factorize`)
