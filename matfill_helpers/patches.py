@@ -6,12 +6,15 @@ to a low-dimensional subspace. ``reconstruct_patches`` fills the missing pixels 
 structure:
 
 1. **Smooth start** (:func:`smooth_fill`): the biharmonic fill (minimise the squared Laplacian
-   over the missing pixels, observed ones fixed), solved by conjugate gradient.
+   over the missing pixels, observed ones fixed), solved by conjugate gradient. With at most
+   1024 observed pixels it is blended with the mean fill, the blend chosen by cross-validation
+   (:func:`shrink_to_mean`): a smooth interpolant of a few scattered pixels can overshoot.
 2. **Repeat** ``iters`` times, each pass on patches at stride ``stride`` shifted by a new offset:
 
    a. *Models.* Cut (a random sample of at most ``sample``) patches of the current estimate;
-      group them by k-means on their shapes (a patch minus its mean colour); fit each group a
-      mean and a rank-``rank`` principal subspace (a Gaussian model).
+      group them by k-means on their shapes (a patch minus its mean colour) into ``clusters``
+      groups (default 32, up to 96 on large images); fit each group a mean and a rank-``rank``
+      principal subspace (a Gaussian model).
    b. *Refit.* Give every patch of the image its group's model and refit its ``rank``
       coefficients to its pixels by weighted ridge regression (one small system per patch, as in
       ALS): an observed pixel has weight 1, a missing pixel the weight ``weight`` on the current
@@ -31,7 +34,9 @@ support.
 
 Memory and time are bounded on large images: models are fitted on at most ``sample`` patches per
 pass, and the refit runs over bands of patch rows, each band's systems solved in cache-sized
-chunks. Everything is torch: it runs on the input's device.
+chunks. On the CPU torch runs with one thread and the caller's threads
+(``torch.get_num_threads()``) refit bands side by side. Everything is torch: it runs on the
+input's device.
 """
 
 from __future__ import annotations
