@@ -12,8 +12,8 @@ and symmetrically for the columns of H. All rows of all matrices are solved at o
 matrices come from one matmul per matrix (the mask times the products h_p h_q), then one batched
 Cholesky solve. The start is the top-k SVD of the matrix with its missing entries filled by
 coarse-to-fine averages of their observed neighbours (an image is smooth, so this is a good guess
-and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change falls
-below ``tol``.
+and ALS needs only a few sweeps from it). Sweeps stop when the objective's relative change
+between two sweeps falls below ``tol`` for every matrix (default 0.01; at least two sweeps).
 
 ``reconstruct(..., method="als")`` (:func:`reconstruct_als`) centres each matrix first: it
 subtracts ``mu``, the mean of the matrix's observed entries, from the observed entries, runs the
@@ -22,6 +22,12 @@ the factors, hence ``W @ H``, towards zero, so a row or column with few observed
 towards the mean colour instead of towards black: with one observed pixel, or 99 % missing, the
 result is (close to) the mean fill, and a fully observed constant image comes back as itself.
 Nothing else differs from :func:`factorize_als` (same start, ridge, solves and stopping rule).
+
+Defaults, for ports of this algorithm: ``ridge=1.0``, ``init="svd"`` (SVD of the pyramid-filled
+centred matrix, ``H = sqrt(S_k) * Vh_k``), W solved first, then H, each by Cholesky; stop after
+sweep ``s >= 2`` when ``|J_{s-1} - J_s| <= 0.01 * |J_s|`` for every matrix, or after 50 sweeps.
+Memory: the Gram matrices of a chunk of rows (about 4 MB) and the products ``h_p h_q`` of a chunk
+of columns (at most about 32 MB) at a time, so the peak does not grow with ``n * k^2``.
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ import torch.nn.functional as F_
 
 from .gd import init_factors
 
-_CHUNK_FLOATS = 2**20  # Gram matrices per chunk of rows: ~4 MB
-_COLUMN_FLOATS = (
-    2**23
-)  # products per chunk of columns: at most ~32 MB, whatever n and k
+# Gram matrices per chunk of rows: ~4 MB, or up to ~128 MB when the products of pairs of rows
+# of F are recomputed for each chunk (large k), so that their cost stays small
+_CHUNK_FLOATS = 2**20
+_LARGE_CHUNK_FLOATS = 2**25
+# products h_p h_q per chunk of columns: at most ~32 MB, whatever n and k
+_COLUMN_FLOATS = 2**23
 
 
 def products(F):
@@ -95,7 +103,8 @@ def solve_rows(M, A0, F, ridge):
     T = k * (k + 1) // 2
     KR = products(F) if B * n * T <= _COLUMN_FLOATS else None  # reused
     eye = torch.eye(k, dtype=F.dtype, device=F.device)
-    chunk = max(8, _CHUNK_FLOATS // (B * k * k))  # rows per chunk
+    size = _CHUNK_FLOATS if KR is not None else _LARGE_CHUNK_FLOATS
+    chunk = max(8, size // (B * k * k))  # rows per chunk
     out = torch.empty(B, m, k, dtype=F.dtype, device=F.device)
     for s in range(0, m, chunk):  # chunks bound memory; each is batched
         G = row_grams(M[:, s : s + chunk], F, KR) + ridge * eye  # (B, c, k, k)
@@ -165,7 +174,7 @@ def factorize_als(
     generator=None,
     ridge=1.0,
     max_sweeps=50,
-    tol=2e-3,
+    tol=1e-2,
     init="svd",
     init_scale=1.0,
     H0=None,

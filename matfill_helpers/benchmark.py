@@ -7,9 +7,10 @@ form, clustered patch models, and scikit-image's biharmonic inpainting as the cl
 ``markdown_table`` prints the rows. ``benchmarks/run.py`` is the command-line front end.
 
 Timing: one untimed warm-up call per method (on a small crop, to pay one-time costs such as
-library initialisation), then ``repeats`` timed calls per case, reporting the median. A method whose
-first timed call on a case exceeds ``long_call`` seconds is timed once on that case (the reference
-method is always timed ``repeats`` times). On CUDA every call is followed by a synchronisation.
+library initialisation), then ``repeats`` timed calls per case, reporting the median. A method
+whose first timed call on a case exceeds ``long_call`` seconds is timed once on that case (the
+reference method is always timed ``repeats`` times). On CUDA every call is followed by a
+synchronisation.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
 import torch
 
 from ._validation import _fail, check_int, check_positive
@@ -27,11 +29,95 @@ from .metrics import metrics
 #: The reference every time is compared with: the blog post's method with its exact defaults.
 REFERENCE = "GD (blog)"
 
+#: The floor every method should beat: each missing pixel gets its channel's observed mean.
+MEAN_FILL = "mean fill"
+
+#: scikit-image's bundled colour photos (no download), by the name ``load_photo`` accepts.
+SKIMAGE_PHOTOS = {
+    "astronaut": "astronaut",
+    "coffee": "coffee",
+    "chelsea": "chelsea",
+    "rocket": "rocket",
+    "motorcycle": "stereo_motorcycle",
+    "ihc": "immunohistochemistry",
+}
+
+
+def load_photo(name, *, size=None):
+    """A bundled photo as a (3, H, W) float32 tensor: ``mh.load_image``'s or scikit-image's.
+
+    ``name``: ``"china"``, ``"flower"`` or a key of ``SKIMAGE_PHOTOS``; ``size`` centre-crops
+    as in :func:`~matfill_helpers.load_image`.
+
+    >>> load_photo("coffee", size=64).shape
+    torch.Size([3, 64, 64])
+    """
+    from .images import center_crop, load_image
+
+    if name not in SKIMAGE_PHOTOS:
+        return load_image(name, size=size)
+    import skimage.data
+
+    arr = getattr(skimage.data, SKIMAGE_PHOTOS[name])()
+    arr = (
+        arr[0] if isinstance(arr, tuple) else arr
+    )  # a stereo pair: the left view
+    img = torch.from_numpy(arr[..., :3].copy()).permute(2, 0, 1).float() / 255
+    return (img if size is None else center_crop(img, size)).contiguous()
+
+
+def photo_mosaic(height=2000, width=3000, *, row=500):
+    """A large test photo made of bundled ones: rows of photos resized to ``row`` pixels high.
+
+    Nothing is downloaded: scikit-learn's china and flower and scikit-image's photos, each at about
+    its own resolution (Lanczos-resized to the row height), side by side until the width is
+    filled; rows repeat the sequence shifted by one photo.
+
+    Returns
+    -------
+    img : torch.Tensor of shape (3, height, width), float32 in [0, 1]
+
+    >>> photo_mosaic(300, 700, row=200).shape
+    torch.Size([3, 300, 700])
+    """
+    from PIL import Image
+
+    names = ["china", "astronaut", "coffee", "flower", "chelsea", "rocket"]
+    names.append("motorcycle")
+    out = torch.empty(3, height, width)
+    for r, top in enumerate(range(0, height, row)):
+        left, k = 0, r
+        while left < width:
+            img = load_photo(names[k % len(names)])  # (3, h, w)
+            w = round(img.shape[2] * row / img.shape[1])
+            arr = (img.permute(1, 2, 0) * 255).round().byte().numpy()
+            small = Image.fromarray(arr).resize((w, row), Image.LANCZOS)
+            tile = torch.from_numpy(np.asarray(small).copy()).permute(2, 0, 1)
+            h_, w_ = min(row, height - top), min(w, width - left)
+            out[:, top : top + h_, left : left + w_] = tile[:, :h_, :w_] / 255
+            left, k = left + w, k + 1
+    return out
+
+
+def mean_fill(masked_img):
+    """The floor: every missing pixel gets its channel's mean over the observed pixels.
+
+    >>> masked = torch.tensor([0.2, float("nan"), 0.4]).view(1, 1, 3).expand(3, 1, 3)
+    >>> [round(v, 3) for v in mean_fill(masked)[0, 0].tolist()]
+    [0.2, 0.3, 0.4]
+    """
+    missing = torch.isnan(masked_img)
+    mu = torch.where(missing, 0.0, masked_img).flatten(1).sum(1) / (
+        (~missing).flatten(1).sum(1).clamp_min(1)
+    )  # (3,)
+    return torch.where(missing, mu[:, None, None], masked_img)
+
 
 def biharmonic(masked_img):
     """scikit-image's ``inpaint_biharmonic`` (``channel_axis=-1``) on a (3, H, W) masked image.
 
-    The classical baseline: runs on the CPU with NumPy; the result comes back on the input's device.
+    The classical baseline: runs on the CPU with NumPy; the result comes back on the input's
+    device.
 
     >>> import torch
     >>> masked = torch.full((3, 4, 4), 0.5); masked[:, 1, 2] = float("nan")
@@ -55,7 +141,7 @@ def biharmonic(masked_img):
 
 
 def standard_methods(*, rank=50):
-    """The compared methods: name -> ``(options, fn)`` with ``fn(masked, generator, device) -> recon``.
+    """The compared methods: name -> ``(options, fn)``, ``fn(masked, generator, device) -> recon``.
 
     ``options`` describes the settings for the table. Every low-rank method gets ``rank``.
 
@@ -91,13 +177,28 @@ def standard_methods(*, rank=50):
     }
 
 
+def floor_method():
+    """The mean fill as a benchmark method: ``{MEAN_FILL: (options, fn)}``.
+
+    >>> list(floor_method())
+    ['mean fill']
+    """
+    return {
+        MEAN_FILL: (
+            "each channel's observed mean",
+            lambda masked, generator, device: mean_fill(masked),
+        )
+    }
+
+
 def make_cases(images, props, *, seed=0):
     """(image name, prop, image, masked, mask) for every image and proportion; masks from ``seed``.
 
     Each mask is ``mask_image(img, prop, generator=seed)``, as a reader would draw it.
 
     >>> from matfill_helpers import load_image
-    >>> [(name, p) for name, p, *_ in make_cases({"china": load_image("china", size=16)}, [0.1, 0.4])]
+    >>> images = {"china": load_image("china", size=16)}
+    >>> [(name, p) for name, p, *_ in make_cases(images, [0.1, 0.4])]
     [('china', 0.1), ('china', 0.4)]
     """
     cases = []
@@ -221,7 +322,8 @@ def run_methods(
             if progress is not None:
                 r = rows[-1]
                 progress(
-                    f"{method:12s} {name:8s} {round(100 * p):3d} %  {r['psnr_missing']:6.2f} dB missing  "
+                    f"{method:12s} {name:8s} {round(100 * p):3d} %  "
+                    f"{r['psnr_missing']:6.2f} dB missing  "
                     f"{r['seconds']:8.3f} s (n={r['runs']})"
                 )
     for r in rows:
@@ -267,10 +369,11 @@ def _cells(rows):
 
 
 def markdown_table(rows):
-    """The rows of :func:`run_methods` as a markdown table (one line per method, image and proportion).
+    """The rows of :func:`run_methods` as a markdown table (a line per method, image, proportion).
 
-    >>> table = markdown_table([dict(method="ALS", options="rank 5", image="china", prop=0.4, psnr=22.0,
-    ...                                psnr_missing=20.0, seconds=0.5, runs=3, speedup=16.0)])
+    >>> row = dict(method="ALS", options="rank 5", image="china", prop=0.4, psnr=22.0,
+    ...            psnr_missing=20.0, seconds=0.5, runs=3, speedup=16.0)
+    >>> table = markdown_table([row])
     >>> print(table.splitlines()[0][:45]); print(table.splitlines()[2])
     | method | image | missing | rank / options |
     | ALS | china | 40 % | rank 5 | 22.00 | 20.00 | 0.500 | 3 | 16.0x |
@@ -303,3 +406,174 @@ def html_table(rows):
         for cells in body
     ]
     return "\n".join(out + ["</tbody>", "</table>"])
+
+
+# ---- measurements in a fresh process (peak memory, thread settings) ----------------------------
+
+
+def _job_image(spec):
+    """The (3, H, W) image a job names: ``{"mosaic": [h, w]}`` or ``{"photo": name, "size": s}``,
+    optionally cropped to its top-left ``"crop": [h, w]``."""
+    if "mosaic" in spec:
+        img = photo_mosaic(*spec["mosaic"])
+    else:
+        img = load_photo(spec["photo"], size=spec.get("size"))
+    if "crop" in spec:
+        h, w = spec["crop"]
+        img = img[:, :h, :w].contiguous()
+    return img
+
+
+def run_job(job):
+    """Run one reconstruction described by ``job`` (a dict) in this process and measure it.
+
+    Keys: ``image`` (see ``_job_image``), ``prop``, ``method``, ``rank``, ``options`` (dict),
+    ``seed`` (the generator, and the mask unless ``mask_seed`` is given; default 0),
+    ``auto_threads`` (default True: the package's
+    one-thread rule for small problems; False turns it off). Returns a dict with ``seconds``,
+    ``cpu_seconds``, ``psnr_missing``, ``peak_mb`` (the process's peak resident memory, so it
+    includes Python and torch: see ``base_mb``, the peak before the call) and ``threads``.
+    """
+    import resource
+
+    from . import threads
+
+    if not job.get("auto_threads", True):
+        threads.SMALL_PROBLEM = 0
+    img = _job_image(job["image"])
+    seed = job.get("seed", 0)
+    masked, mask = mask_image(
+        img, job["prop"], generator=job.get("mask_seed", seed)
+    )
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0, c0 = time.perf_counter(), time.process_time()
+    recon = reconstruct(
+        masked,
+        rank=job.get("rank"),
+        method=job["method"],
+        generator=seed,
+        **job.get("options", {}),
+    )
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return dict(
+        seconds=seconds,
+        cpu_seconds=cpu,
+        psnr_missing=metrics(img, recon, mask=mask)[1],
+        peak_mb=peak,
+        base_mb=base,
+        threads=torch.get_num_threads(),
+        shape=list(img.shape),
+    )
+
+
+def run_in_subprocess(job, *, threads=None, timeout=900):
+    """:func:`run_job` in a fresh Python process (so its peak memory is its own).
+
+    ``threads``: the process's ``OMP_NUM_THREADS`` (default: inherited). Returns the job's dict,
+    or ``{"error": message}`` if the process failed or timed out.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
+    code = (
+        "import json, sys; from matfill_helpers.benchmark import run_job; "
+        "print(json.dumps(run_job(json.loads(sys.argv[1]))))"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(job)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1][:300]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class busy_cpu:
+    """Keep one core busy (a Python process spinning ``while True: pass``) inside the block.
+
+    It stands for another program on a shared machine; the process is ended on exit.
+    """
+
+    def __enter__(self):
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"]
+        )
+        time.sleep(0.5)  # let it start spinning
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+        return False
+
+
+#: The thread comparison's cases: (label, job) with small problems a reader runs.
+THREAD_CASES = [
+    (
+        "GD (blog) 64 x 64, rank 50",
+        dict(
+            image=dict(photo="china", size=64), prop=0.4, method="gd", rank=50
+        ),
+    ),
+    (
+        "ALS 128 x 128, rank 50",
+        dict(
+            image=dict(photo="china", size=128),
+            prop=0.4,
+            method="als",
+            rank=50,
+        ),
+    ),
+    (
+        "patches 128 x 128, rank 50",
+        dict(
+            image=dict(photo="china", size=128),
+            prop=0.4,
+            method="patches",
+            rank=50,
+        ),
+    ),
+]
+
+
+def thread_comparison(cases=None, *, busy=True, settings=(1, 2, "auto")):
+    """Time each case with 1 and 2 torch threads, and with 2 plus the package's rule, each in a
+    fresh process, with one core kept busy by another process (``busy=True``).
+
+    Returns rows ``dict(case, setting, seconds, cpu_seconds, psnr_missing)`` (or ``error``).
+    """
+    cases = THREAD_CASES if cases is None else cases
+    rows = []
+    with busy_cpu() if busy else _nothing():
+        for label, job in cases:
+            for setting in settings:
+                auto = setting == "auto"
+                res = run_in_subprocess(
+                    dict(job, auto_threads=auto),
+                    threads=2 if auto else setting,
+                )
+                rows.append(dict(case=label, setting=str(setting), **res))
+    return rows
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

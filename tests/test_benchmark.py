@@ -188,3 +188,171 @@ def test_benchmark_script_asked_for_cuda_without_cuda_exits_with_a_clear_message
     assert (
         "--device cuda was asked for, but CUDA is not available" in out.stderr
     )
+
+
+def test_load_photo_reads_both_libraries_bundled_images():
+    coffee = bm.load_photo("coffee", size=(20, 30))
+    china = bm.load_photo("china", size=16)
+    assert coffee.shape == (3, 20, 30) and china.shape == (3, 16, 16)
+    torch.testing.assert_close(china, mh.load_image("china", size=16))
+    assert 0 <= float(coffee.min()) and float(coffee.max()) <= 1
+    assert bm.load_photo("motorcycle").shape == (
+        3,
+        500,
+        741,
+    )  # a stereo pair's left view
+
+
+def test_photo_mosaic_fills_every_pixel_deterministically():
+    a = bm.photo_mosaic(260, 900, row=120)
+    assert a.shape == (3, 260, 900) and a.dtype == torch.float32
+    assert 0 <= float(a.min()) and float(a.max()) <= 1
+    torch.testing.assert_close(a, bm.photo_mosaic(260, 900, row=120))
+    # every row of tiles is filled: no pixel left at torch.empty's arbitrary values
+    assert bool((a.std(dim=(0, 1)) > 0).all())
+
+
+def test_mean_fill_gives_each_channel_its_observed_mean(tiny_cases):
+    _, _, img, masked, mask = tiny_cases[1]
+    filled = bm.mean_fill(masked)
+    assert torch.equal(filled[:, ~mask], img[:, ~mask])
+    for c in range(3):
+        assert torch.allclose(
+            filled[c][mask], img[c][~mask].mean().expand(int(mask.sum()))
+        )
+    ((name, (options, fn)),) = bm.floor_method().items()
+    assert name == bm.MEAN_FILL and torch.equal(fn(masked, None, None), filled)
+
+
+def test_run_job_measures_one_reconstruction_in_this_process():
+    job = dict(
+        image=dict(photo="china", size=24), prop=0.5, method="als", rank=4
+    )
+    res = bm.run_job(job)
+    img = mh.load_image("china", size=24)
+    masked, mask = mh.mask_image(img, 0.5, generator=0)
+    expected = mh.metrics(
+        img, mh.reconstruct(masked, rank=4, generator=0), mask=mask
+    )[1]
+    assert res["psnr_missing"] == pytest.approx(expected)
+    assert res["seconds"] > 0 and res["peak_mb"] >= res["base_mb"] > 0
+    assert res["shape"] == [3, 24, 24]
+    crop = bm.run_job(dict(job, image=dict(mosaic=[300, 400], crop=[32, 48])))
+    assert crop["shape"] == [3, 32, 48]
+
+
+@pytest.mark.slow
+def test_run_in_subprocess_reports_results_and_errors():
+    job = dict(
+        image=dict(photo="china", size=24), prop=0.5, method="als", rank=4
+    )
+    res = bm.run_in_subprocess(job, threads=1)
+    assert res["threads"] == 1 and res["psnr_missing"] == pytest.approx(
+        bm.run_job(job)["psnr_missing"], abs=1e-4
+    )
+    bad = bm.run_in_subprocess(dict(job, method="nmf"))
+    assert "method" in bad["error"]
+
+
+def test_busy_cpu_starts_and_ends_its_process():
+    with bm.busy_cpu() as busy:
+        assert busy.proc.poll() is None  # spinning
+    assert busy.proc.poll() is not None
+
+
+@pytest.mark.slow
+def test_thread_comparison_runs_each_setting_in_its_own_process():
+    cases = [
+        (
+            "ALS 24",
+            dict(
+                image=dict(photo="china", size=24),
+                prop=0.5,
+                method="als",
+                rank=4,
+            ),
+        )
+    ]
+    rows = bm.thread_comparison(cases, busy=False, settings=(1, "auto"))
+    assert [(r["case"], r["setting"]) for r in rows] == [
+        ("ALS 24", "1"),
+        ("ALS 24", "auto"),
+    ]
+    assert [r["threads"] for r in rows] == [1, 2]  # the process's setting
+    assert all(r["psnr_missing"] == rows[0]["psnr_missing"] for r in rows)
+
+
+def _run_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+    spec = importlib.util.spec_from_file_location("bench_run", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_targets_report_the_speed_ratio_high_missing_margins_and_the_floor():
+    run = _run_script()
+
+    def row(method, prop, psnr, seconds=1.0, image="china"):
+        return dict(
+            method=method,
+            image=image,
+            prop=prop,
+            psnr_missing=psnr,
+            seconds=seconds,
+            runs=3,
+        )
+
+    rows = [
+        row(bm.REFERENCE, 0.4, 18.0, seconds=10.0),
+        row("ALS", 0.4, 20.0, seconds=0.4),
+        row("patches", 0.9, 22.5),
+        row("biharmonic", 0.9, 22.2),
+        row("ALS", 0.9, 15.0),
+        row(bm.MEAN_FILL, 0.9, 10.0),
+    ]
+    lines = run.targets(rows, 50)
+    assert lines[0].startswith(
+        f"- ALS vs {bm.REFERENCE}, china 40 % missing, rank 50: 25.0x faster"
+    )
+    assert "+2.00 dB" in lines[0] and ">= 20x" in lines[0]
+    assert (
+        "- patches vs biharmonic, china 90 %: 22.50 vs 22.20 dB (+0.30 dB)"
+        in lines[1]
+    )
+    assert lines[2] == (
+        "- floor: 1 of 1 cases with every method at or above the mean fill; smallest margin "
+        "+5.00 dB (ALS, china 90 %); target: none below"
+    )
+
+
+def test_scale_section_reports_every_measurement(monkeypatch):
+    run = _run_script()
+    monkeypatch.setattr(run, "SCALE_SHAPE", (64, 96))
+    monkeypatch.setattr(run, "SCALE_CROP", (32, 32))
+    monkeypatch.setattr(
+        run, "SCALE_OPTIONS", dict(rank=5, clusters=4, iters=2)
+    )
+    monkeypatch.setattr(run, "ALS_RANKS", (2, 4))
+    monkeypatch.setattr(
+        run.bm, "run_in_subprocess", lambda job, **kw: bm.run_job(job)
+    )
+    fake = [dict(case="GD 8", setting="1", seconds=0.1, cpu_seconds=0.1)]
+    monkeypatch.setattr(run.bm, "thread_comparison", lambda: fake)
+    lines, out = run.scale_section(lambda line: None)
+    assert sorted(out) == [
+        "als_rank_2",
+        "als_rank_4",
+        "patches_crop",
+        "patches_full",
+        "threads",
+    ]
+    assert (
+        "on the 32 x 32 photo" in lines[0] and "before: 27.87 dB" in lines[0]
+    )
+    assert "on the 64 x 96 photo" in lines[1] and "<= 60 s" in lines[1]
+    assert lines[2].startswith("- ALS rank 2 on 1024 x 1024 (2 sweeps): peak")
+    assert lines[-1] == "  - GD 8, threads 1: 0.10 s (0.10 s of CPU)"

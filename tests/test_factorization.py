@@ -104,12 +104,25 @@ def test_row_grams_chunking_matches_unchunked(monkeypatch):
     A0 = torch.rand(2, 30, 9, generator=g) * M
     F = torch.randn(2, 3, 9, generator=g)
     whole = solve_rows(M, A0, F, 0.1)
-    monkeypatch.setattr(
-        als, "_CHUNK_FLOATS", 2 * 3 * 3 * 7
-    )  # chunks of 7 rows
-    torch.testing.assert_close(solve_rows(M, A0, F, 0.1), whole)
     G = row_grams(M, F)
     torch.testing.assert_close(G, G.transpose(-1, -2))
+    # rows in chunks of 8 (the smallest chunk), products 4 columns at a time
+    monkeypatch.setattr(als, "_CHUNK_FLOATS", 1)
+    monkeypatch.setattr(als, "_LARGE_CHUNK_FLOATS", 1)
+    monkeypatch.setattr(als, "_COLUMN_FLOATS", 2 * 6 * 4)
+    torch.testing.assert_close(solve_rows(M, A0, F, 0.1), whole)
+    torch.testing.assert_close(row_grams(M, F), G)
+
+
+def test_reconstruct_als_centres_each_channel_on_its_observed_mean(small_img):
+    from matfill_helpers.als import observed_mean
+
+    masked, mask = mh.mask_image(small_img, 0.99, generator=0)
+    recon = mh.reconstruct(masked, rank=10, method="als", generator=0)
+    mu = observed_mean(masked)  # (3,)
+    # 99 % missing: the ridge keeps W @ H near zero, so the fill stays near each channel's mean
+    assert (recon[:, mask].mean(1) - mu).abs().max() < 0.05
+    assert (recon[:, mask] - mu[:, None]).abs().max() < 0.3
 
 
 @pytest.mark.parametrize(

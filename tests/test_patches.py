@@ -205,6 +205,21 @@ def test_kmeans_separates_two_clusters_and_uses_the_generator():
             ValueError,
             r"reconstruct: 'sweeps' must be an option of method 'patches'",
         ),
+        (
+            dict(weight=-0.1),
+            ValueError,
+            r"reconstruct: 'weight' must be a finite number >= 0; got -0.1",
+        ),
+        (
+            dict(weight=1.5),
+            ValueError,
+            r"reconstruct: 'weight' must be a number in \[0, 1\]; got 1.5",
+        ),
+        (
+            dict(sample=0),
+            ValueError,
+            r"reconstruct: 'sample' must be an int in \[1, inf\]; got 0",
+        ),
     ],
 )
 def test_patches_rejects_bad_arguments(small_img, kwargs, exc, match):
@@ -215,7 +230,7 @@ def test_patches_rejects_bad_arguments(small_img, kwargs, exc, match):
         )
 
 
-def test_patches_rejects_an_image_smaller_than_a_patch():
+def test_patches_rejects_an_image_smaller_than_an_explicit_patch():
     masked, _ = mh.mask_image(
         torch.rand(3, 5, 40, generator=torch.Generator().manual_seed(0)),
         0.3,
@@ -225,7 +240,19 @@ def test_patches_rejects_an_image_smaller_than_a_patch():
         ValueError,
         match=r"'masked_img' must be at least 6 x 6 pixels .* got shape \(3, 5, 40\)",
     ):
-        mh.reconstruct(masked, rank=2, method="patches", generator=0)
+        mh.reconstruct(masked, rank=2, method="patches", generator=0, patch=6)
+
+
+@pytest.mark.parametrize("shape", [(5, 40), (2, 2), (1, 30), (30, 1), (1, 1)])
+def test_patches_default_patch_fits_a_small_image(shape):
+    img = torch.rand(3, *shape, generator=torch.Generator().manual_seed(0))
+    masked, mask = mh.mask_image(img, 0.4, generator=1)
+    if bool(mask.all()):  # keep one observed pixel
+        mask[0, 0] = False
+        masked = mh.apply_mask(img, mask)
+    recon = mh.reconstruct(masked, rank=1, method="patches", generator=0)
+    assert recon.shape == img.shape and bool(torch.isfinite(recon).all())
+    assert torch.equal(recon[:, ~mask], img[:, ~mask])
 
 
 def test_smooth_fill_rejects_bad_iters():
@@ -272,3 +299,102 @@ def test_pyramid_fill_keeps_observed_entries_and_fills_a_constant_exactly():
         filled[1].min() >= A[1][M[1].bool()].min()
         and filled[1].max() <= A[1][M[1].bool()].max()
     )
+
+
+def naive_refit_rows(Y, Wt, mu, Vs, noise):
+    """Reference: one weighted ridge solve per row with explicit loops, in float64."""
+    Y, mu, Vs = Y.double(), mu.double(), Vs.double()
+    w = Wt.double().repeat(1, 3)  # (N, d): a pixel's weight on each channel
+    out = torch.empty_like(Y)
+    r = Vs.shape[1]
+    for i in range(Y.shape[0]):
+        A = Vs * w[i, :, None]  # (d, r), rows weighted
+        z = torch.linalg.solve(
+            Vs.T @ A + noise * torch.eye(r, dtype=torch.float64),
+            A.T @ (Y[i] - mu),
+        )
+        out[i] = Vs @ z + mu
+    return out
+
+
+def test_weighted_refit_equals_naive_per_row_solve():
+    from matfill_helpers.patches import patch_model, refit_rows
+
+    g = torch.Generator().manual_seed(0)
+    P = torch.rand(50, 27, generator=g)  # 3 x 3 RGB patches
+    Y = torch.rand(50, 27, generator=g)
+    Wt = torch.where(torch.rand(50, 9, generator=g) < 0.5, 1.0, 0.05)
+    Wt[4] = 0.0  # a patch with nothing to fit: the mean patch
+    model = patch_model(P, 6)
+    fast = refit_rows(Y, Wt, model, noise=0.01)
+    ref = naive_refit_rows(Y, Wt, model[0], model[1], 0.01)
+    torch.testing.assert_close(fast.double(), ref, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(fast[4], model[0])
+
+
+def test_patches_bands_and_model_sample_bound_the_work(monkeypatch):
+    import matfill_helpers.patches as patches
+
+    img = mh.load_image("china", size=48)
+    masked, mask = mh.mask_image(img, 0.5, generator=0)
+    opts = dict(clusters=4, iters=2)
+    whole = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    monkeypatch.setattr(patches, "_BAND_PATCHES", 50)  # bands of 2 patch rows
+    monkeypatch.setattr(
+        patches, "_SOLVE_FLOATS", 1
+    )  # solve chunks of 64 patches
+    banded = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    torch.testing.assert_close(banded, whole, rtol=0, atol=1e-5)
+    # models fitted on 100 of the 484 patches of each pass: still better than the smooth start
+    sampled = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, sample=100, **opts
+    )
+    smooth = mh.smooth_fill(masked).clamp(0, 1)
+    assert (
+        mh.metrics(img, sampled, mask=mask)[1]
+        > mh.metrics(img, smooth, mask=mask)[1]
+    )
+
+
+def test_patches_runs_its_bands_on_several_threads_with_the_same_result():
+    import matfill_helpers.threads as threads
+
+    img = mh.load_image("flower", size=48)
+    masked, _ = mh.mask_image(img, 0.5, generator=0)
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(threads, "SMALL_PROBLEM", 0)  # no one-thread rule
+                mp.setattr("matfill_helpers.patches._BAND_PATCHES", 60)
+                results.append(
+                    mh.reconstruct(
+                        masked, rank=8, method="patches", generator=0, iters=2
+                    )
+                )
+            assert torch.get_num_threads() == n  # the caller's setting is back
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(results[0], results[1], rtol=0, atol=1e-4)
+
+
+def test_shrink_to_mean_keeps_a_good_smooth_fill_and_drops_a_bad_one():
+    from matfill_helpers.patches import shrink_to_mean
+
+    g = torch.Generator().manual_seed(0)
+    ramp = torch.linspace(0.2, 0.8, 40).expand(3, 30, 40).contiguous()
+    masked, _ = mh.mask_image(ramp, 0.9, generator=1)
+    _, alpha = shrink_to_mean(masked, mh.smooth_fill(masked), generator=g)
+    assert (
+        alpha > 0.95
+    )  # a ramp: the smooth fill predicts held-out pixels exactly
+    noise = torch.rand(3, 30, 40, generator=g)  # no spatial structure at all
+    masked, _ = mh.mask_image(noise, 0.9, generator=1)
+    _, alpha = shrink_to_mean(masked, mh.smooth_fill(masked), generator=g)
+    assert alpha < 0.5  # interpolating noise is worse than its mean
