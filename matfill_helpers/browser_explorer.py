@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import inspect
 import itertools
 import json
 import math
@@ -29,14 +30,19 @@ import numpy as np
 import torch
 
 from ._validation import _describe, _fail, check_image, check_int, check_prop
+from .als import factorize_als
 from .factorization import reconstruct
 from .images import SAMPLES, load_image
 from .static_explorer import data_uri, explore_setting
 
 #: The explorer's default size: one update at rank 30 stays well under 0.3 s in the browser.
 DEFAULT_SIZE = 96
-#: Defaults of :func:`~matfill_helpers.als.factorize_als` that the page's ALS uses.
-ALS_DEFAULTS = {"ridge": 1.0, "max_sweeps": 50, "tol": 2e-3}
+#: Defaults of :func:`~matfill_helpers.als.factorize_als` that the page's ALS uses (read from
+#: its signature, so the page follows the Python helper).
+ALS_DEFAULTS = {
+    name: inspect.signature(factorize_als).parameters[name].default
+    for name in ("ridge", "max_sweeps", "tol")
+}
 _COUNTER = itertools.count()
 _FILES = ("als.js", "explorer.js", "explorer.css")
 

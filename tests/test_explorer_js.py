@@ -17,7 +17,7 @@ import torch
 
 import matfill_helpers as mh
 from matfill_helpers import als
-from matfill_helpers.browser_explorer import _als_centres
+from matfill_helpers.browser_explorer import ALS_DEFAULTS, _als_centres
 
 pytestmark = pytest.mark.node
 
@@ -271,9 +271,9 @@ def test_explore_setting_matches_python(small, rank, prop, seed):
         rank=rank,
         prop=prop,
         seed=seed,
-        ridge=1.0,
-        maxSweeps=50,
-        tol=2e-3,
+        ridge=ALS_DEFAULTS["ridge"],
+        maxSweeps=ALS_DEFAULTS["max_sweeps"],
+        tol=ALS_DEFAULTS["tol"],  # explore_setting runs ALS with its defaults
         centre=_als_centres(),
     )
     (got,) = run_js(
