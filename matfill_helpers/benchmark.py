@@ -470,8 +470,9 @@ def run_job(job):
 def run_in_subprocess(job, *, threads=None, timeout=900):
     """:func:`run_job` in a fresh Python process (so its peak memory is its own).
 
-    ``threads``: the process's ``OMP_NUM_THREADS`` (default: inherited). Returns the job's dict,
-    or ``{"error": message}`` if the process failed or timed out.
+    ``threads``: the process's ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` (default:
+    inherited). Returns the job's dict, or ``{"error": message}`` if the process failed or timed
+    out.
     """
     import json
     import os
@@ -479,8 +480,8 @@ def run_in_subprocess(job, *, threads=None, timeout=900):
     import sys
 
     env = dict(os.environ)
-    if threads is not None:
-        env["OMP_NUM_THREADS"] = str(threads)
+    if threads is not None:  # torch reads MKL_NUM_THREADS last
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     code = (
         "import json, sys; from matfill_helpers.benchmark import run_job; "
         "print(json.dumps(run_job(json.loads(sys.argv[1]))))"

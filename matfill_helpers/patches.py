@@ -491,7 +491,7 @@ def reconstruct_patches(
     # small operations: one torch thread, and Python workers for the bands
     with one_thread():
         return _fill(
-            masked_img,
+            masked_img.float(),  # float32 throughout (float64 gains nothing)
             rank=rank,
             generator=generator,
             patch=patch,
