@@ -9,7 +9,9 @@ structure:
    over the missing pixels, observed ones fixed), solved by conjugate gradient. With at most
    1024 observed pixels it is blended with the mean fill, the blend chosen by cross-validation
    (:func:`shrink_to_mean`): a smooth interpolant of a few scattered pixels can overshoot.
-2. **Repeat** ``iters`` times, each pass on patches at stride ``stride`` shifted by a new offset:
+2. **Repeat** ``iters`` times, each pass on patches at stride ``stride`` shifted by a new offset
+   (the passes before the last ``stride**2`` at ``warm_stride``: on a photo of more than 2
+   megapixels twice the stride, see :func:`default_warm_stride`):
 
    a. *Models.* Cut (a random sample of at most ``sample``) patches of the current estimate;
       group them by k-means on their shapes (a patch minus its mean colour) into ``clusters``
@@ -34,8 +36,8 @@ support.
 
 Memory and time are bounded on large images: models are fitted on at most ``sample`` patches per
 pass, and the refit runs over bands of patch rows, each band's systems solved in cache-sized
-chunks. On the CPU torch runs with one thread and the caller's threads
-(``torch.get_num_threads()``) refit bands side by side. Everything is torch: it runs on the
+chunks. On the CPU the smooth start uses the caller's threads (``torch.get_num_threads()``);
+then torch runs with one thread and as many Python threads refit bands side by side. Everything is torch: it runs on the
 input's device.
 """
 
@@ -50,7 +52,7 @@ import torch.nn.functional as F
 from ._validation import _fail, check_int, check_positive
 from .als import pyramid_fill
 from .factorization import register_method
-from .threads import one_thread
+from .threads import num_threads, one_thread
 
 # at most this many observed pixels: shrink the smooth start (see shrink_to_mean)
 _FEW_OBSERVED = 1024
@@ -63,9 +65,11 @@ _BAND_PATCHES = 65536
 def _laplacian(u):
     """Graph Laplacian of each channel of ``u`` (C, H, W), mirror (Neumann) borders; symmetric."""
     p = F.pad(u[None], (1, 1, 1, 1), mode="replicate")[0]  # (C, H + 2, W + 2)
-    return (
-        p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]
-    ) - 4 * u
+    # in place after the first sum: a large photo then needs few temporaries
+    out = p[:, :-2, 1:-1] + p[:, 2:, 1:-1]
+    out += p[:, 1:-1, :-2]
+    out += p[:, 1:-1, 2:]
+    return out.sub_(u, alpha=4)
 
 
 def smooth_fill(masked_img, *, iters=50):
@@ -97,20 +101,34 @@ def smooth_fill(masked_img, *, iters=50):
     u0 = torch.nan_to_num(masked_img.float(), nan=0.0)
     x = pyramid_fill(u0, (~missing).to(u0.dtype))  # (3, H, W), a cheap start
     m = missing.to(u0.dtype)
+    # one channel at a time (the channels are independent): on a large photo the arrays of one
+    # channel are reused by the allocator, those of three would be fresh memory at every step
+    return torch.cat(
+        [_biharmonic_cg(x[c : c + 1], m, iters) for c in range(len(x))]
+    )
+
+
+def _biharmonic_cg(x, m, iters):
+    """``iters`` conjugate-gradient steps on ``||Laplacian(u)||^2`` from ``x`` (1, H, W), moving
+    only the pixels where ``m`` (1, H, W) is 1."""
 
     def A(v):  # the energy's Hessian on the missing pixels (symmetric, PSD)
-        return m * _laplacian(_laplacian(m * v))
+        return _laplacian(_laplacian(m * v)).mul_(m)
 
-    r = -m * _laplacian(_laplacian(x))  # (3, H, W), the residual
+    def dot(a, b):
+        return torch.dot(a.view(-1), b.view(-1))
+
+    x = x.clone()
+    r = _laplacian(_laplacian(x)).mul_(m).neg_()  # (1, H, W), the residual
     p = r.clone()
-    rs = (r * r).sum((1, 2), keepdim=True)
+    rs = dot(r, r)
     for _ in range(iters):  # a fixed number of steps: no host synchronisation
         Ap = A(p)
-        alpha = rs / (p * Ap).sum((1, 2), keepdim=True).clamp_min(1e-30)
-        x = x + alpha * p
-        r = r - alpha * Ap
-        rs_new = (r * r).sum((1, 2), keepdim=True)
-        p = r + (rs_new / rs.clamp_min(1e-30)) * p
+        alpha = rs / dot(p, Ap).clamp_min(1e-30)
+        x.addcmul_(p, alpha)  # in place: x += alpha p
+        r.addcmul_(Ap, alpha, value=-1)
+        rs_new = dot(r, r)
+        p.mul_(rs_new / rs.clamp_min(1e-30)).add_(r)
         rs = rs_new
     return x
 
@@ -325,6 +343,25 @@ def default_clusters(n_patches):
     return min(96, max(32, n_patches // 2048))
 
 
+#: images with more pixels than this get coarser passes before the averaged ones
+LARGE_IMAGE = 2**21
+
+
+def default_warm_stride(n_pixels, stride, patch):
+    """The default stride of the passes before the averaged ones: ``stride``, or on an image of
+    more than ``LARGE_IMAGE`` pixels (2 megapixels) twice that (at most ``patch``).
+
+    Those passes only improve the estimate the later models are fitted on; at twice the stride
+    they refit a quarter of the patches. On a 2000 x 3000 photo at 50 % missing (2 threads) that
+    takes the time from 66 s to 47 s for 0.06 dB (32.12 to 32.06 dB on the missing pixels); on
+    256 x 256 and 400 x 400 photos it would cost up to 0.3 dB, so they keep the full passes.
+
+    >>> default_warm_stride(1024 * 1024, 2, 6), default_warm_stride(2000 * 3000, 2, 6)
+    (2, 4)
+    """
+    return min(patch, 2 * stride) if n_pixels > LARGE_IMAGE else stride
+
+
 def _check(
     masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
 ):
@@ -454,6 +491,7 @@ def reconstruct_patches(
     smooth_iters=50,
     weight=None,
     sample=65536,
+    warm_stride=None,
 ):
     """Fill a masked (3, H, W) image with clustered low-rank patch models (see the module doc).
 
@@ -473,6 +511,8 @@ def reconstruct_patches(
     weight : float in [0, 1] or None, the weight of the current estimate at a missing pixel in
         each refit (None: :func:`default_weight` of the missing fraction)
     sample : int >= 1, the most patches the models of one pass are fitted on
+    warm_stride : int in [1, patch] or None, the stride of the passes before the averaged ones
+        (None: :func:`default_warm_stride`; larger is faster and slightly less exact)
 
     Returns
     -------
@@ -502,6 +542,7 @@ def reconstruct_patches(
             smooth_iters=smooth_iters,
             weight=weight,
             sample=sample,
+            warm_stride=warm_stride,
             workers=workers,
         )
 
@@ -519,6 +560,7 @@ def _fill(
     smooth_iters=50,
     weight=None,
     sample=65536,
+    warm_stride=None,
     workers=1,
 ):
     """The body of :func:`reconstruct_patches`; ``workers`` Python threads refit the bands."""
@@ -532,6 +574,11 @@ def _fill(
         masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
     )
     sample = check_int(sample, func="reconstruct", name="sample", low=1)
+    if warm_stride is None:
+        warm_stride = default_warm_stride(H * W, stride, patch)
+    warm_stride = check_int(
+        warm_stride, func="reconstruct", name="warm_stride", low=1, high=patch
+    )
     if clusters is None:
         clusters = default_clusters(
             ((H - patch) // stride + 1) * ((W - patch) // stride + 1)
@@ -546,24 +593,31 @@ def _fill(
         _fail("reconstruct", "weight", "a number in [0, 1]", repr(weight))
     u0 = torch.nan_to_num(masked_img.float(), nan=0.0)  # (3, H, W)
     pixel_w = torch.where(missing, weight, 1.0).float()  # (1, H, W)
-    x = _start(masked_img, smooth_iters, generator)
+    with num_threads(workers):  # large arrays: torch's threads help here
+        x = _start(masked_img, smooth_iters, generator)
     offsets = [(a, b) for a in range(stride) for b in range(stride)]
+    warm_offsets = [
+        (a, b) for a in range(warm_stride) for b in range(warm_stride)
+    ]
     num = torch.zeros_like(u0)  # sums of the last stride**2 passes
     den = torch.zeros_like(pixel_w)
     centers = None
     for t in range(iters):
-        oy, ox = offsets[t % len(offsets)]
+        averaged = t >= iters - len(offsets)
+        step = stride if averaged else warm_stride
+        shifts = offsets if averaged else warm_offsets
+        oy, ox = shifts[t % len(shifts)]
         z, w = (
-            _grid(x, patch, stride, oy, ox),
-            _grid(pixel_w, patch, stride, oy, ox),
+            _grid(x, patch, step, oy, ox),
+            _grid(pixel_w, patch, step, oy, ox),
         )
-        ny = (z.shape[1] - patch) // stride + 1
-        nx = (z.shape[2] - patch) // stride + 1
+        ny = (z.shape[1] - patch) // step + 1
+        nx = (z.shape[2] - patch) // step + 1
         # a. models, from a random sample of this pass's patches
         idx = torch.randperm(ny * nx, generator=generator)[:sample].to(
             z.device
         )
-        P = _gather(z, idx, nx, patch, stride)  # (S, 3 p2)
+        P = _gather(z, idx, nx, patch, step)  # (S, 3 p2)
         labels, centers = kmeans(
             _shape(P, C),
             clusters,
@@ -584,7 +638,7 @@ def _fill(
         sums, cover = torch.zeros_like(z), torch.zeros_like(w)
         rows = max(1, _BAND_PATCHES // nx)
         bands = [
-            (r0 * stride, (min(r0 + rows, ny) - 1) * stride + patch)
+            (r0 * step, (min(r0 + rows, ny) - 1) * step + patch)
             for r0 in range(0, ny, rows)
         ]
 
@@ -594,7 +648,7 @@ def _fill(
             w=w,
             groups=(centers, live, models),
             patch=patch,
-            stride=stride,
+            stride=step,
             noise=noise,
         )
         for (a, b), (s_, c_) in zip(bands, _map(refit, bands, workers)):
@@ -605,7 +659,7 @@ def _fill(
         est = x.clone()
         est[:, oy:, ox:] = sums / cover
         x = torch.where(missing, est, u0)
-        if t >= iters - len(offsets):
+        if averaged:
             num[:, oy:, ox:] += sums
             den[:, oy:, ox:] += cover
     out = torch.where(den > 0, num / den.clamp_min(1e-12), x)
@@ -624,5 +678,6 @@ register_method(
         "smooth_iters",
         "weight",
         "sample",
+        "warm_stride",
     ),
 )

@@ -20,6 +20,26 @@ SMALL_PROBLEM = 3 * 512 * 512
 
 
 @contextlib.contextmanager
+def num_threads(n):
+    """Run the block with ``n`` torch threads, then restore the caller's setting.
+
+    >>> before = torch.get_num_threads()
+    >>> with num_threads(1):
+    ...     inside = torch.get_num_threads()
+    >>> inside, torch.get_num_threads() == before
+    (1, True)
+    """
+    before = torch.get_num_threads()
+    if before == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def one_thread():
     """Run the block with one torch thread, then restore the caller's setting.
 
@@ -32,15 +52,7 @@ def one_thread():
     >>> inside, torch.get_num_threads() == before
     (1, True)
     """
-    before = torch.get_num_threads()
-    if before == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return num_threads(1)
 
 
 @contextlib.contextmanager

@@ -220,6 +220,21 @@ def test_kmeans_separates_two_clusters_and_uses_the_generator():
             ValueError,
             r"reconstruct: 'sample' must be an int in \[1, inf\]; got 0",
         ),
+        (
+            dict(warm_stride=0),
+            ValueError,
+            r"reconstruct: 'warm_stride' must be an int in \[1, 6\]; got 0",
+        ),
+        (
+            dict(warm_stride=7),
+            ValueError,
+            r"reconstruct: 'warm_stride' must be an int in \[1, 6\]; got 7",
+        ),
+        (
+            dict(warm_stride=2.0),
+            TypeError,
+            r"reconstruct: 'warm_stride' must be an int; got float",
+        ),
     ],
 )
 def test_patches_rejects_bad_arguments(small_img, kwargs, exc, match):
@@ -398,3 +413,36 @@ def test_shrink_to_mean_keeps_a_good_smooth_fill_and_drops_a_bad_one():
     masked, _ = mh.mask_image(noise, 0.9, generator=1)
     _, alpha = shrink_to_mean(masked, mh.smooth_fill(masked), generator=g)
     assert alpha < 0.5  # interpolating noise is worse than its mean
+
+
+def test_warm_passes_use_warm_stride_and_large_images_default_to_twice(
+    monkeypatch,
+):
+    import matfill_helpers.patches as patches
+
+    img = mh.load_image("china", size=48)
+    masked, mask = mh.mask_image(img, 0.5, generator=0)
+    opts = dict(clusters=4, iters=5, stride=2)  # one warm pass, four averaged
+    default = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    same = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, warm_stride=2, **opts
+    )
+    torch.testing.assert_close(default, same, rtol=0, atol=0)  # small: stride
+    coarse = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, warm_stride=4, **opts
+    )
+    assert not torch.equal(coarse, default)  # the warm pass changed
+    smooth = mh.smooth_fill(masked).clamp(0, 1)
+    assert (
+        mh.metrics(img, coarse, mask=mask)[1]
+        > mh.metrics(img, smooth, mask=mask)[1]
+    )
+    # an image over LARGE_IMAGE pixels gets twice the stride by default
+    monkeypatch.setattr(patches, "LARGE_IMAGE", 48 * 48 - 1)
+    large = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    torch.testing.assert_close(large, coarse, rtol=0, atol=0)
+    assert patches.default_warm_stride(10**7, 2, 3) == 3  # at most the patch
