@@ -37,8 +37,8 @@ support.
 Memory and time are bounded on large images: models are fitted on at most ``sample`` patches per
 pass, and the refit runs over bands of patch rows, each band's systems solved in cache-sized
 chunks. On the CPU the smooth start uses the caller's threads (``torch.get_num_threads()``);
-then torch runs with one thread and as many Python threads refit bands side by side. Everything is torch: it runs on the
-input's device.
+then torch runs with one thread and as many Python threads refit bands side by side.
+Everything is torch: it runs on the input's device.
 """
 
 from __future__ import annotations
