@@ -32,7 +32,7 @@ import torch
 from ._validation import _describe, _fail, check_image, check_int, check_prop
 from .als import factorize_als
 from .factorization import reconstruct
-from .images import SAMPLES, load_image
+from .images import SAMPLES, _check_size, load_image
 from .static_explorer import data_uri, explore_setting
 
 #: The explorer's default size: one update at rank 30 stays well under 0.3 s in the browser.
@@ -57,23 +57,6 @@ def js_source(name):
         _fail("js_source", "name", f"one of {list(_FILES)}", repr(name))
     path = resources.files("matfill_helpers").joinpath("js", name)
     return path.read_text(encoding="utf-8")
-
-
-def _size(size, func):
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        h = w = int(size)
-    elif isinstance(size, (tuple, list)) and len(size) == 2:
-        h, w = (check_int(s, func=func, name="size", low=1) for s in size)
-    else:
-        _fail(
-            func,
-            "size",
-            "an int or a pair of ints (h, w)",
-            _describe(size),
-            exc=TypeError,
-        )
-    check_int(h, func=func, name="size", low=1)
-    return h, w
 
 
 def _area_weights(size, start, length, out):
@@ -116,7 +99,7 @@ def fit_image(img, size):
     [[0.0, 1.0], [0.0, 1.0]]
     """
     check_image(img, func="fit_image")
-    h, w = _size(size, "fit_image")
+    h, w = _check_size(size, func="fit_image")
     src = np.floor(
         img.detach().cpu().double().numpy() * 255 + 0.5
     )  # (3, H, W) 8-bit levels

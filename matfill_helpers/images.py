@@ -161,7 +161,8 @@ def load_image(name_or_path="china", *, size=None):
     return img.contiguous()
 
 
-def _crop(img, size, *, func):
+def _check_size(size, *, func):
+    """``size`` (an int, or a pair of ints (h, w)) as positive ``(h, w)``, or a clear error."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
         h = w = int(size)
     elif (
@@ -183,6 +184,11 @@ def _crop(img, size, *, func):
         )
     if h < 1 or w < 1:
         _fail(func, "size", "positive", repr(size))
+    return h, w
+
+
+def _crop(img, size, *, func):
+    h, w = _check_size(size, func=func)
     H, W = img.shape[-2:]
     if h > H or w > W:
         _fail(
