@@ -552,18 +552,19 @@ def _fill(
     *,
     rank,
     generator,
-    patch=None,
-    stride=2,
-    clusters=None,
-    iters=6,
-    noise=3e-4,
-    smooth_iters=50,
-    weight=None,
-    sample=65536,
-    warm_stride=None,
-    workers=1,
+    patch,
+    stride,
+    clusters,
+    iters,
+    noise,
+    smooth_iters,
+    weight,
+    sample,
+    warm_stride,
+    workers,
 ):
-    """The body of :func:`reconstruct_patches`; ``workers`` Python threads refit the bands."""
+    """The body of :func:`reconstruct_patches` (whose signature holds the defaults);
+    ``workers`` Python threads refit the bands."""
     C, H, W = masked_img.shape
     if min(H, W) < 2 and patch is None:  # no 2-D patch fits
         smooth_iters = check_int(
