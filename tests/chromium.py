@@ -7,34 +7,24 @@ for the test to assert on: ``blocked`` (refused URLs), ``failed`` (requests that
 
 import os
 import pathlib
-from urllib.parse import urlparse
 
 import pytest
+
+import tools.chromium
+from tools.chromium import CHROMIUM, refuse_network
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HTML = pathlib.Path(os.environ.get("MATFILL_HTML", ROOT / "_build" / "html"))
 SHOTS = pathlib.Path(
     os.environ.get("MATFILL_SCREENSHOT_DIR", ROOT / "_build" / "screenshots")
 )
-CHROMIUM = os.environ.get("MATFILL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL = ("file", "data", "blob")
 
 
 def launch(playwright):
     """Debian's Chromium, headless; a missing browser fails the test (never a skip)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser-deps`")
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=ARGS, headless=True
-    )
+    return tools.chromium.launch(playwright)
 
 
 def open_offline(context, path, *, color_scheme=None):
@@ -44,14 +34,7 @@ def open_offline(context, path, *, color_scheme=None):
     page = context.new_page()
     page.blocked, page.failed, page.errors = [], [], []
 
-    def on_route(route):
-        if urlparse(route.request.url).scheme in LOCAL:
-            route.continue_()
-        else:
-            page.blocked.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", on_route)
+    refuse_network(page, blocked=page.blocked)
     page.on(
         "requestfailed",
         lambda r: page.failed.append(f"{r.url} ({r.failure})"),

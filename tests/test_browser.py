@@ -26,6 +26,8 @@ import torch
 from PIL import Image
 
 import matfill_helpers as mh
+from tests.chromium import launch
+from tools.chromium import LOCAL, refuse_network
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +40,6 @@ PAGE = pathlib.Path(
 SHOTS = pathlib.Path(
     os.environ.get("MATFILL_SCREENSHOT_DIR", ROOT / "_build/screenshots")
 )
-CHROMIUM = os.environ.get("MATFILL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL = ("file", "data", "blob")  # the only URL schemes the page may load
 # the precomputed grid of mh.explorer (widgets.STATIC_*): settings off it are computed live
 GRID_PROPS, GRID_RANKS = (0.1, 0.2, 0.4, 0.6, 0.8), (2, 5, 10, 25, 50)
 # (rank, missing %, seed): off the grid, a rank above 20, proportions above 80 %, other seeds
@@ -69,14 +61,10 @@ def browser():
         pytest.fail(
             f"the built page {PAGE} is missing: run `make book` first (or set MATFILL_EXPERIMENT_HTML)"
         )
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser-deps`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, headless=True
-        )
+        b = launch(p)  # fails when Chromium is missing
         yield b
         b.close()
 
@@ -119,20 +107,10 @@ def open_page(browser, path=PAGE, *, width=1280, height=900, init=None):
         else:
             pg.problems.append(f"uncaught exception: {err}")
 
-    def on_route(route):
-        url = route.request.url
-        pg.requests.append(url)
-        if urlparse(url).scheme in LOCAL:
-            route.continue_()
-        else:
-            pg.blocked.append(url)
-            route.abort()
-
     pg.on("console", on_console)
     pg.on("pageerror", on_pageerror)
-    context.route(
-        "**/*", on_route
-    )  # the context's route also sees the worker's requests
+    # the context's route also sees the worker's requests
+    refuse_network(context, requests=pg.requests, blocked=pg.blocked)
     if init:
         pg.add_init_script(init)
     pg.goto(page_url, wait_until="load", timeout=60_000)

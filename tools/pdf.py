@@ -16,21 +16,12 @@ import html
 import io
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 import yaml
+from chromium import launch, refuse_network  # tools/chromium.py
 from pypdf import PdfReader, PdfWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # scale 0.8: each page is laid out 1.25 times wider than A4, so wide formulas and figures fit
 PAPER = dict(
     format="A4",
@@ -79,16 +70,6 @@ def toc_pages(html_dir):
     return [(d, Path(html_dir) / f"{d}.html") for d in docs]
 
 
-def _offline(page):
-    def route(r):
-        if urlparse(r.request.url).scheme in ("file", "data", "blob"):
-            r.continue_()
-        else:
-            r.abort()
-
-    page.route("**/*", route)
-
-
 def print_page(page, path):
     """PDF bytes of one built page, and its title, once its math is typeset."""
     if not path.is_file():
@@ -122,11 +103,9 @@ def build(html_dir, out):
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=ARGS, headless=True
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        _offline(page)
+        refuse_network(page)
         chapters = []
         for doc, path in toc_pages(html_dir):
             raw, title = print_page(page, path)
