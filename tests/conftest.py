@@ -32,3 +32,16 @@ def rank2():
     Am = A.clone()
     Am[hide] = float("nan")
     return A, Am, hide
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module (tests/chromium.py: a missing browser fails)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import launch
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -26,7 +26,6 @@ import torch
 from PIL import Image
 
 import matfill_helpers as mh
-from tests.chromium import launch
 from tools.chromium import LOCAL, refuse_network
 
 pytestmark = pytest.mark.browser
@@ -56,17 +55,12 @@ TOLERANCE_DB = 0.3
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(browser):  # conftest's Chromium, once the page is known to exist
     if not PAGE.is_file():
         pytest.fail(
             f"the built page {PAGE} is missing: run `make book` first (or set MATFILL_EXPERIMENT_HTML)"
         )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)  # fails when Chromium is missing
-        yield b
-        b.close()
+    return browser
 
 
 # Errors raised by the book's theme, not by anything this project writes. Anything else fails the test.

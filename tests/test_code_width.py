@@ -12,7 +12,7 @@ page or browser is a failure, not a skip.
 
 import pytest
 
-from tests.chromium import HTML, SHOTS, launch, open_offline
+from tests.chromium import HTML, SHOTS, open_offline
 from tests.notebook_exercises import CHAPTERS
 
 pytestmark = pytest.mark.browser
@@ -41,16 +41,6 @@ OPEN_ALL = """() => {
 
 COLLAPSED = """() => [...document.querySelectorAll('article .solution')].map(
   s => s.classList.contains('toggle-hidden'))"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def open_chapter(browser, chapter):

@@ -6,7 +6,7 @@ nothing logs an error. Screenshots of one chapter in light, dark and at 400 px l
 import pytest
 import yaml
 
-from tests.chromium import HTML, ROOT, SHOTS, launch, open_offline
+from tests.chromium import HTML, ROOT, SHOTS, open_offline
 
 pytestmark = pytest.mark.browser
 
@@ -16,16 +16,6 @@ def pages():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]] + [c["file"] for c in toc["chapters"]]
     return [HTML / f"{f}.html" for f in files]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
