@@ -33,7 +33,7 @@ from ._validation import _describe, _fail, check_image, check_int, check_prop
 from .als import factorize_als
 from .factorization import reconstruct
 from .images import SAMPLES, _check_size, load_image
-from .static_explorer import data_uri, explore_setting
+from .static_explorer import data_uri, explore_setting, save_page
 
 #: The explorer's default size: one update at rank 30 stays well under 0.3 s in the browser.
 DEFAULT_SIZE = 96
@@ -266,15 +266,7 @@ class BrowserExplorer:
 
     def save(self, path):
         """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
-        title = html.escape(self.title or "matfill explorer")
-        page = (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title}</title></head><body>\n{self.html}\n</body></html>\n"
-        )
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
-        return path
+        return save_page(path, self.title, self.html, viewport=True)
 
 
 def _finite(x):

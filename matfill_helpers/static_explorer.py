@@ -333,15 +333,28 @@ class StaticExplorer:
 
     def save(self, path):
         """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
-        title = html.escape(self.title or "matfill explorer")
-        page = (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{title}</title></head>"
-            f"<body>\n{self.html}\n</body></html>\n"
-        )
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
-        return path
+        return save_page(path, self.title, self.html)
+
+
+def save_page(path, title, body, *, viewport=False):
+    """Write ``body`` (HTML) as a standalone page titled ``title`` (default "matfill explorer").
+
+    ``viewport``: add the mobile viewport tag (the page lays itself out for narrow screens).
+    Returns ``path``.
+    """
+    title = html.escape(title or "matfill explorer")
+    meta = (
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        if viewport
+        else ""
+    )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"{meta}<title>{title}</title></head><body>\n{body}\n</body></html>\n"
+    )
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    return path
 
 
 def _fmt(x, digits, suffix=""):
