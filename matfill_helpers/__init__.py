@@ -48,6 +48,7 @@ from .rff import (
     train,
 )
 from .static_explorer import StaticExplorer, explore_setting, static_explorer
+from .tuning import holdout, tune
 from .widgets import Explorer, explorer
 
 __version__ = "0.1.0"
@@ -67,6 +68,7 @@ __all__ = [
     "factorize",
     "fit_ridge",
     "glue",
+    "holdout",
     "load_image",
     "mask_image",
     "image_to_rgb",
@@ -82,6 +84,7 @@ __all__ = [
     "register_method",
     "to_hwc",
     "train",
+    "tune",
     "BrowserExplorer",
     "Explorer",
     "StaticExplorer",

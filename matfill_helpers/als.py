@@ -22,6 +22,8 @@ the factors, hence ``W @ H``, towards zero, so a row or column with few observed
 towards the mean colour instead of towards black: with one observed pixel, or 99 % missing, the
 result is (close to) the mean fill, and a fully observed constant image comes back as itself.
 Nothing else differs from :func:`factorize_als` (same start, ridge, solves and stopping rule).
+``center="biases"`` also removes row and column biases first (:func:`biases`), and
+``center="none"`` fits the plain, uncentred rank-k model.
 
 Defaults, for ports of this algorithm: ``ridge=1.0``, ``init="svd"`` (SVD of the pyramid-filled
 centred matrix, ``H = sqrt(S_k) * Vh_k``), W solved first, then H, each by Cholesky; stop after
@@ -238,19 +240,56 @@ def observed_mean(A):
     return total / M.flatten(1).sum(1).clamp_min(1)
 
 
-def reconstruct_als(masked, *, rank, generator=None, **options):
-    """Centred ALS: ``W @ H + mu`` with ``W, H`` from :func:`factorize_als` of ``masked - mu``.
+def biases(A, *, ridge=1.0, sweeps=10):
+    """Fit ``mu + b_i + c_j`` to the observed entries of each matrix of ``A`` (batch, m, n).
+
+    ``mu`` is the observed mean; the row biases ``b`` and column biases ``c`` minimise
+    ``sum_observed (A_ij - mu - b_i - c_j)^2 + ridge * (||b||^2 + ||c||^2)`` by alternating exact
+    updates (each a mean shrunk by ``ridge``): ``b_i = sum_j (A_ij - mu - c_j) / (n_i + ridge)``
+    over the observed ``j`` of row ``i``, then the same for ``c_j``.
+
+    Returns
+    -------
+    offset : (batch, m, n), ``mu + b_i + c_j`` at every entry (rank at most 2 per matrix)
+
+    >>> A = torch.tensor([[[1.0, 2.0], [3.0, float("nan")]]])  # 1 + row + column, one missing
+    >>> biases(A, ridge=1e-9, sweeps=50)[0, 1, 1].round(decimals=3).item()
+    4.0
+    """
+    M = (~torch.isnan(A)).to(A.dtype)  # (B, m, n), 1 = observed
+    A0 = torch.nan_to_num(A, nan=0.0)
+    mu = observed_mean(A)[:, None, None]  # (B, 1, 1)
+    n_rows = M.sum(2, keepdim=True)  # (B, m, 1) observed entries per row
+    n_cols = M.sum(1, keepdim=True)  # (B, 1, n) per column
+    b = torch.zeros_like(n_rows)
+    c = torch.zeros_like(n_cols)
+    for _ in range(sweeps):
+        b = ((A0 - mu - c) * M).sum(2, keepdim=True) / (n_rows + ridge)
+        c = ((A0 - mu - b) * M).sum(1, keepdim=True) / (n_cols + ridge)
+    return mu + b + c  # (B, m, 1) + (B, 1, n) -> (B, m, n)
+
+
+#: What ``reconstruct(method="als")`` subtracts before the factorization (``center=``).
+CENTERS = ("mean", "biases", "none")
+
+
+def reconstruct_als(masked, *, rank, generator=None, center="mean", **options):
+    """Centred ALS: ``W @ H + offset``, ``W, H`` from :func:`factorize_als` of ``masked - offset``.
 
     Parameters
     ----------
     masked : torch.Tensor of shape (batch, m, n), NaN at missing entries (an RGB image: batch 3)
     rank : int, the rank of ``W @ H``
     generator : torch.Generator, used by ``init="random"``
+    center : ``"mean"`` (default: ``offset`` is each matrix's observed mean, so the result has
+        rank at most ``rank + 1``), ``"biases"`` (the mean plus row and column biases, see
+        :func:`biases`, rank at most ``rank + 2``) or ``"none"`` (``offset = 0``: the plain
+        rank-``rank`` model of :func:`factorize_als`)
     **options : passed to :func:`factorize_als`
 
     Returns
     -------
-    recon : (batch, m, n), ``W @ H + mu`` with ``mu`` the mean of each matrix's observed entries
+    recon : (batch, m, n)
 
     Examples
     --------
@@ -258,6 +297,13 @@ def reconstruct_als(masked, *, rank, generator=None, **options):
     >>> reconstruct_als(pixel, rank=1).flatten().tolist()
     [0.800000011920929, 0.30000001192092896, 0.6000000238418579]
     """
-    mu = observed_mean(masked)[:, None, None]  # (B, 1, 1)
-    W, H, _ = factorize_als(masked - mu, rank, generator=generator, **options)
-    return W @ H + mu  # (B, m, k) @ (B, k, n) -> (B, m, n)
+    if center == "none":
+        offset = torch.zeros((), dtype=masked.dtype, device=masked.device)
+    elif center == "biases":
+        offset = biases(masked, ridge=options.get("ridge", 1.0))
+    else:
+        offset = observed_mean(masked)[:, None, None]  # (B, 1, 1)
+    W, H, _ = factorize_als(
+        masked - offset, rank, generator=generator, **options
+    )
+    return W @ H + offset  # (B, m, k) @ (B, k, n) -> (B, m, n)

@@ -408,6 +408,158 @@ def html_table(rows):
     return "\n".join(out + ["</tbody>", "</table>"])
 
 
+# ---- several masks: mean, spread and paired differences ------------------------------------
+
+
+def run_seeds(images, props, methods, *, seeds=(0, 1, 2, 3, 4), **kwargs):
+    """:func:`run_methods` on the masks of every seed: rows gain a ``"seed"`` key.
+
+    For each seed ``s`` the masks are ``mask_image(img, p, generator=s)`` (the same for every
+    method, nested across ``props``) and every method's generator is seeded with ``s`` too.
+    ``kwargs`` go to :func:`run_methods` (``repeats``, ``warmup``, ``keep``, ...); the warm-up
+    runs only for the first seed.
+
+    >>> from matfill_helpers import load_image
+    >>> methods = {k: v for k, v in standard_methods(rank=4).items() if k == "ALS"}
+    >>> rows = run_seeds({"china": load_image("china", size=16)}, [0.3], methods,
+    ...                  seeds=[0, 1], repeats=1, warmup=0)
+    >>> [(r["method"], r["seed"]) for r in rows]
+    [('ALS', 0), ('ALS', 1)]
+    """
+    seeds = list(seeds)
+    if not seeds:
+        _fail("run_seeds", "seeds", "a non-empty list of int seeds", "[]")
+    rows = []
+    for i, s in enumerate(seeds):
+        s = check_int(s, func="run_seeds", name="seeds", low=0)
+        options = dict(kwargs, seed=s)
+        if i:
+            options["warmup"] = 0
+        for row in run_methods(
+            make_cases(images, props, seed=s), methods, **options
+        ):
+            rows.append(dict(row, seed=s))
+    return rows
+
+
+def _mean_sd(values):
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return mean, sd
+
+
+def summarize(rows, *, key="psnr_missing"):
+    """Mean and standard deviation over the seeds, and which method leads each cell.
+
+    Parameters
+    ----------
+    rows : rows of :func:`run_seeds` (each with ``"seed"``); every method of a cell must have
+        been run on the same seeds, so the differences are paired
+    key : the score to summarise (higher is better)
+
+    Returns
+    -------
+    cells : list of dict, one per (image, prop) in order of appearance, with ``"image"``,
+        ``"prop"``, ``"n"`` (seeds), ``"methods"`` (name -> dict ``mean``, ``sd``,
+        ``seconds``: the mean time), ``"best"`` (the highest mean), ``"runner_up"``,
+        ``"lead"`` and ``"lead_sd"`` (mean and standard deviation over the seeds of the paired
+        difference best minus runner-up) and ``"clear"`` (the lead exceeds its spread:
+        ``lead > lead_sd``)
+
+    >>> rows = [dict(method=m, image="a", prop=0.5, seed=s, psnr_missing=v, seconds=1.0)
+    ...         for m, vals in [("x", [20, 21, 22]), ("y", [19, 20.5, 21])]
+    ...         for s, v in enumerate(vals)]
+    >>> cell = summarize(rows)[0]
+    >>> cell["best"], round(cell["lead"], 2), round(cell["lead_sd"], 2), cell["clear"]
+    ('x', 0.83, 0.29, True)
+    """
+    cells = {}
+    for r in rows:
+        cell = cells.setdefault((r["image"], r["prop"]), {})
+        cell.setdefault(r["method"], {})[r["seed"]] = r
+    out = []
+    for (image, prop), by_method in cells.items():
+        seeds = sorted(next(iter(by_method.values())))
+        for name, runs in by_method.items():
+            if sorted(runs) != seeds:
+                _fail(
+                    "summarize",
+                    "rows",
+                    "every method of a cell run on the same seeds",
+                    f"{name!r} on seeds {sorted(runs)} and another on {seeds}",
+                )
+        stats = {}
+        for name, runs in by_method.items():
+            mean, sd = _mean_sd([runs[s][key] for s in seeds])
+            seconds = statistics.fmean(runs[s]["seconds"] for s in seeds)
+            stats[name] = dict(mean=mean, sd=sd, seconds=seconds)
+        ranked = sorted(stats, key=lambda n: stats[n]["mean"], reverse=True)
+        cell = dict(image=image, prop=prop, n=len(seeds), methods=stats)
+        cell.update(best=ranked[0], runner_up=None, lead=None, lead_sd=None)
+        cell["clear"] = False
+        if len(ranked) > 1:
+            best, second = by_method[ranked[0]], by_method[ranked[1]]
+            lead, lead_sd = _mean_sd(
+                [best[s][key] - second[s][key] for s in seeds]
+            )
+            cell.update(runner_up=ranked[1], lead=lead, lead_sd=lead_sd)
+            cell["clear"] = len(seeds) > 1 and lead > lead_sd
+        out.append(cell)
+    return out
+
+
+def summary_table(cells, *, html=False):
+    """The cells of :func:`summarize` as a table: mean ± sd (dB) and seconds per method.
+
+    The last column names the best method and its paired lead over the runner-up, ``clear`` when
+    the lead exceeds its spread and ``within spread`` otherwise.
+
+    >>> cell = dict(image="a", prop=0.5, n=3, best="x", runner_up="y", lead=0.8, lead_sd=0.3,
+    ...             clear=True, methods={"x": dict(mean=21, sd=1, seconds=0.5),
+    ...                                  "y": dict(mean=20.2, sd=1.1, seconds=0.1)})
+    >>> print(summary_table([cell]).splitlines()[2])
+    | a | 50 % | 3 | 21.00 ± 1.00 (0.50 s) | 20.20 ± 1.10 (0.10 s) | x by 0.80 ± 0.30 dB: clear |
+    """
+    names = []
+    for cell in cells:
+        names += [m for m in cell["methods"] if m not in names]
+    head = ["image", "missing", "masks"] + names + ["best (paired lead)"]
+    body = []
+    for cell in cells:
+        row = [cell["image"], f"{round(100 * cell['prop'])} %", str(cell["n"])]
+        for m in names:
+            st = cell["methods"].get(m)
+            row.append(
+                ""
+                if st is None
+                else f"{st['mean']:.2f} ± {st['sd']:.2f} ({st['seconds']:.2f} s)"
+            )
+        if cell["lead"] is None:
+            row.append(cell["best"])
+        else:
+            verdict = "clear" if cell["clear"] else "within spread"
+            row.append(
+                f"{cell['best']} by {cell['lead']:.2f} ± {cell['lead_sd']:.2f} dB: {verdict}"
+            )
+        body.append(row)
+    if not html:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    from html import escape
+
+    out = [
+        "<table>",
+        "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head),
+    ]
+    out[-1] += "</tr></thead>"
+    out.append("<tbody>")
+    out += [
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
+        for r in body
+    ]
+    return "\n".join(out + ["</tbody>", "</table>"])
+
+
 # ---- measurements in a fresh process (peak memory, thread settings) ----------------------------
 
 

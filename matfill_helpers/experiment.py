@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 import time
 
+import torch
+
 from ._validation import (
     _describe,
     _fail,
@@ -15,7 +17,7 @@ from ._validation import (
     check_list,
 )
 from .factorization import _RANKLESS, METHODS, _check_options, reconstruct
-from .masking import mask_image
+from .masking import apply_mask
 from .metrics import metrics
 
 
@@ -66,8 +68,13 @@ def run_grid(
 ):
     """Mask ``img`` at each proportion and reconstruct it at each rank.
 
-    One mask per proportion, drawn in order from ``generator`` and shared by every rank, so ranks
-    are compared on the same missing pixels. Every argument is checked before anything is computed.
+    The masks belong to the data, not to the method: one uniform number per pixel is drawn from
+    ``generator`` *before* any method runs, and a pixel is missing at proportion ``p`` when its
+    number is below ``p``. So for a given seed the masks are the same whatever the method and its
+    options, they are nested across proportions (a pixel missing at 40 % is missing at 80 %), each
+    is the mask that ``mask_image(img, p, generator=seed)`` draws, and every rank of a proportion
+    is scored on the same missing pixels. The methods then draw from the same generator, after the
+    masks. Every argument is checked before anything is computed.
 
     Parameters
     ----------
@@ -85,6 +92,10 @@ def run_grid(
     >>> out = run_grid(load_image("china", size=24), props=[0.2], ranks=[2, 4], generator=0)
     >>> sorted(out), round(out[(0.2, 4)]["psnr"]) > 10
     ([(0.2, 2), (0.2, 4)], True)
+    >>> from matfill_helpers import mask_image
+    >>> _, mask = mask_image(load_image("china", size=24), 0.2, generator=0)
+    >>> torch.equal(out[(0.2, 2)]["mask"], mask)
+    True
     """
     func = "run_grid"
     img = check_image(img, func=func)
@@ -95,9 +106,12 @@ def run_grid(
     _check_options(method, options, func)  # H0 is checked per rank below
     device = check_device(device, func=func)
     g = check_generator(generator, func=func)
+    # (H, W) on the CPU, drawn first: the masks never depend on the method's random numbers
+    uniform = torch.rand(tuple(img.shape[1:]), generator=g)
     results = {}
     for p in props:
-        masked, mask = mask_image(img, p, generator=g)
+        mask = (uniform < p).to(img.device)  # (H, W), True = missing
+        masked = apply_mask(img, mask)
         if bool(mask.all()):
             _fail(
                 func,

@@ -19,7 +19,7 @@ from ._validation import (
     check_positive,
     check_tensor,
 )
-from .als import factorize_als, reconstruct_als
+from .als import CENTERS, factorize_als, reconstruct_als
 from .gd import factorize_gd
 from .rff import RFF_OPTIONS, check_rff_options, reconstruct_rff
 from .threads import threads_for
@@ -34,7 +34,15 @@ _GD_OPTIONS = {
     "tol",
     "check_every",
 }
-_ALS_OPTIONS = {"ridge", "max_sweeps", "tol", "init", "init_scale", "H0"}
+_ALS_OPTIONS = {
+    "ridge",
+    "max_sweeps",
+    "tol",
+    "init",
+    "init_scale",
+    "H0",
+    "center",
+}
 _OPTIONS = {"gd": _GD_OPTIONS, "als": _ALS_OPTIONS}
 
 #: Tuned GD options: small init, the ALS objective (squared error + ridge), early stopping.
@@ -82,6 +90,8 @@ def _check_options(method, options, func, *, h0_shape=None):
         check_choice(
             options["loss"], {"norm", "sse", "mse"}, func=func, name="loss"
         )
+    if "center" in options:
+        check_choice(options["center"], set(CENTERS), func=func, name="center")
     if "init" in options:
         check_choice(
             options["init"], {"svd", "random"}, func=func, name="init"
@@ -207,6 +217,14 @@ def factorize(A, k, *, method="gd", generator=None, **options):
             "A",
             "a matrix with at least one observed (non-NaN) entry",
             "all NaN",
+        )
+    if "center" in options:
+        _fail(
+            "factorize",
+            "center",
+            "left out: factorize fits W @ H to A itself",
+            repr(options["center"]),
+            "Subtract an offset from A first, or use mh.reconstruct(..., center=...).",
         )
     options = _check_options(
         method, options, "factorize", h0_shape=(k, A.shape[1])
@@ -344,7 +362,9 @@ def reconstruct(
     keep_observed : bool
         Copy the observed pixels back into the result (default False, as the blog post).
     **options : the method's own options (see :func:`factorize`; for ``"als"``, ``H0`` has shape
-        (3, rank, W))
+        (3, rank, W), and ``center`` is ``"mean"`` (default: each channel's observed mean is
+        subtracted first and added back, so the result has rank ``rank + 1`` per channel),
+        ``"biases"`` (also row and column biases) or ``"none"`` (the plain rank-``rank`` model))
 
     Returns
     -------

@@ -1,3 +1,5 @@
+import statistics
+
 import numpy as np
 import pytest
 import torch
@@ -356,3 +358,78 @@ def test_scale_section_reports_every_measurement(monkeypatch):
     assert "on the 64 x 96 photo" in lines[1] and "<= 60 s" in lines[1]
     assert lines[2].startswith("- ALS rank 2 on 1024 x 1024 (2 sweeps): peak")
     assert lines[-1] == "  - GD 8, threads 1: 0.10 s (0.10 s of CPU)"
+
+
+def test_run_seeds_gives_every_method_the_masks_of_each_seed():
+    images = {"china": mh.load_image("china", size=20)}
+    methods = {
+        k: v
+        for k, v in bm.standard_methods(rank=3).items()
+        if k in ("ALS", "GD (tuned)")
+    }
+    rows = bm.run_seeds(
+        images,
+        [0.3, 0.6],
+        methods,
+        seeds=[2, 5],
+        repeats=1,
+        warmup=0,
+        keep=True,
+    )
+    assert len(rows) == 2 * 2 * 2
+    for r in rows:
+        _, mask = mh.mask_image(
+            images["china"], r["prop"], generator=r["seed"]
+        )
+        assert torch.equal(
+            torch.isnan(r["recon"]).any(0), torch.zeros_like(mask)
+        )
+        expected = mh.metrics(images["china"], r["recon"], mask=mask)[1]
+        assert r["psnr_missing"] == pytest.approx(expected)
+
+
+def _row(method, seed, value, image="a", prop=0.5):
+    return dict(
+        method=method,
+        image=image,
+        prop=prop,
+        seed=seed,
+        psnr_missing=value,
+        seconds=1.0,
+    )
+
+
+def test_summarize_calls_a_lead_clear_only_when_the_paired_difference_exceeds_its_spread():
+    # x beats y by exactly 0.1 dB on every mask: tiny but consistent, so clear
+    rows = [_row("x", s, 20 + s + 0.1) for s in range(5)]
+    rows += [_row("y", s, 20 + s) for s in range(5)]
+    # z beats y on average but loses on two of five masks: within its spread
+    rows += [_row("y", s, 20.0, prop=0.8) for s in range(5)]
+    rows += [
+        _row("z", s, v, prop=0.8)
+        for s, v in enumerate([21, 19, 21.5, 19.2, 20.8])
+    ]
+    steady, noisy = bm.summarize(rows)
+    assert (steady["best"], steady["runner_up"], steady["clear"]) == (
+        "x",
+        "y",
+        True,
+    )
+    assert steady["lead"] == pytest.approx(0.1) and steady[
+        "lead_sd"
+    ] == pytest.approx(0, abs=1e-9)
+    assert steady["methods"]["x"]["sd"] == pytest.approx(
+        statistics.stdev(range(5))
+    )
+    assert (noisy["best"], noisy["clear"]) == ("z", False)
+    table = bm.summary_table([steady, noisy])
+    assert "x by 0.10 ± 0.00 dB: clear" in table and "within spread" in table
+    assert bm.summary_table([steady], html=True).count("<tr>") == 2
+
+
+def test_summarize_refuses_methods_run_on_different_seeds():
+    rows = [_row("x", 0, 20), _row("x", 1, 21), _row("y", 0, 20)]
+    with pytest.raises(
+        ValueError, match="summarize: 'rows' must be every method"
+    ):
+        bm.summarize(rows)

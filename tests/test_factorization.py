@@ -2,7 +2,13 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers.als import row_grams, solve_rows
+from matfill_helpers.als import (
+    biases,
+    factorize_als,
+    reconstruct_als,
+    row_grams,
+    solve_rows,
+)
 
 
 def rel_err_hidden(W, H, A, hide):
@@ -395,3 +401,55 @@ def test_cuda_matches_cpu(small_img, method):
         masked, rank=5, method=method, generator=0, device="cuda", **opts
     )
     assert on_gpu.device.type == "cpu"
+
+
+def test_als_center_none_is_the_plain_factorization():
+    g = torch.Generator().manual_seed(0)
+    masked = torch.rand(3, 20, 16, generator=g)
+    masked[:, torch.rand(20, 16, generator=g) < 0.3] = float("nan")
+    W, H, _ = factorize_als(masked, 4)
+    recon = mh.reconstruct(masked, rank=4, method="als", center="none")
+    torch.testing.assert_close(recon, (W @ H).clamp(0, 1))
+
+
+def test_als_center_none_on_a_full_image_is_the_truncated_svd_and_mean_adds_a_rank():
+    img = mh.load_image("china", size=48)
+    U, S, Vh = torch.linalg.svd(img.double(), full_matrices=False)
+    best = ((U[..., :5] * S[:, None, :5]) @ Vh[:, :5]).float()  # (3, 48, 48)
+    plain = reconstruct_als(img, rank=5, ridge=1e-6, center="none", tol=1e-9)
+    torch.testing.assert_close(plain, best, atol=2e-3, rtol=0)
+    centred = reconstruct_als(img, rank=5, ridge=1e-6)
+    assert [int(torch.linalg.matrix_rank(c, rtol=1e-5)) for c in centred] == [
+        6,
+        6,
+        6,
+    ]
+
+
+def test_als_biases_recover_an_additive_image_exactly():
+    # mu + b_i + c_j with nothing else: the biases alone fill every missing pixel
+    g = torch.Generator().manual_seed(1)
+    rows = torch.rand(3, 30, 1, generator=g) * 0.4
+    cols = torch.rand(3, 1, 24, generator=g) * 0.4
+    img = 0.1 + rows + cols  # (3, 30, 24)
+    masked, mask = mh.mask_image(img, 0.5, generator=2)
+    offset = biases(masked, ridge=1e-9, sweeps=200)
+    torch.testing.assert_close(offset, img, atol=1e-4, rtol=0)
+    recon = mh.reconstruct(
+        masked, rank=1, method="als", center="biases", ridge=1e-6
+    )
+    assert mh.metrics(img, recon, mask=mask)[1] > 60
+
+
+def test_factorize_refuses_center_and_reconstruct_checks_its_value():
+    A = torch.rand(6, 5)
+    with pytest.raises(
+        ValueError, match="factorize: 'center' must be left out"
+    ):
+        mh.factorize(A, 2, method="als", center="mean")
+    with pytest.raises(
+        ValueError, match="reconstruct: 'center' must be one of"
+    ):
+        mh.reconstruct(
+            torch.rand(3, 6, 5), rank=2, method="als", center="median"
+        )
