@@ -60,3 +60,23 @@ def test_run_grid_masks_do_not_depend_on_the_order_of_the_proportions():
     a = _masks(mh.run_grid(img, props=[0.2, 0.6], ranks=[2], generator=1))
     b = _masks(mh.run_grid(img, props=[0.6, 0.2], ranks=[2], generator=1))
     assert all(torch.equal(a[p], b[p]) for p in a)
+
+
+def test_an_explorer_setting_masks_like_run_grid_whatever_the_method():
+    img = mh.load_image("china", size=20)
+    grid = mh.run_grid(img, props=[0.3], ranks=[2], method="als", generator=4)
+    for method, options in [("als", {}), ("gd", {"steps": 3}), ("rff", {})]:
+        out = mh.explore_setting(
+            img, prop=0.3, rank=2, method=method, seed=4, **options
+        )
+        assert torch.equal(out["mask"], grid[(0.3, 2)]["mask"]), method
+
+
+def test_benchmark_cases_mask_like_run_grid():
+    from matfill_helpers import benchmark as bm
+
+    img = mh.load_image("flower", size=20)
+    grid = mh.run_grid(img, props=[0.1, 0.5], ranks=[2], generator=2)
+    cases = bm.make_cases({"flower": img}, [0.1, 0.5], seed=2)
+    for _, p, _, _, mask in cases:
+        assert torch.equal(mask, grid[(p, 2)]["mask"])
