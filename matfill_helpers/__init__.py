@@ -1,7 +1,7 @@
 """matfill_helpers: the tested helpers behind the matfill book.
 
-Conventions: an image is a float32 tensor of shape (3, H, W) in [0, 1]; a mask is a bool tensor of
-shape (H, W), True = missing; a masked image holds NaN at missing pixels in all three channels.
+Conventions: an image is a float32 tensor of shape (3, m, n) in [0, 1]; a mask is a bool tensor of
+shape (m, n), True = missing; a masked image holds NaN at missing pixels in all three channels.
 
 >>> import matfill_helpers as mh
 >>> sorted(mh.METHODS)

@@ -217,7 +217,7 @@ def _shape_fix(shape):
     if len(shape) == 3 and shape[2] in (3, 4) and shape[0] not in (3, 4):
         return "Move the channels first with .permute(2, 0, 1)."
     if len(shape) == 2 or (len(shape) == 3 and shape[0] == 1):
-        return "For a greyscale image use .expand(3, H, W)."
+        return "For a greyscale image use .expand(3, m, n)."
     if len(shape) == 3 and shape[0] == 4:
         return "Drop the alpha channel with img[:3]."
     if len(shape) == 4 and shape[0] == 1:
@@ -226,7 +226,7 @@ def _shape_fix(shape):
 
 
 def check_image(img, *, func, name="img", allow_nan=False):
-    """Check a (3, H, W) float image in [0, 1]; NaN allowed (as 'missing') only if ``allow_nan``.
+    """Check a (3, m, n) float image in [0, 1]; NaN allowed (as 'missing') only if ``allow_nan``.
 
     Returns the image detached from any autograd graph (see :func:`check_tensor`).
     """
@@ -238,7 +238,7 @@ def check_image(img, *, func, name="img", allow_nan=False):
         _fail(
             func,
             name,
-            "a torch.Tensor of shape (3, H, W)",
+            "a torch.Tensor of shape (3, m, n)",
             _describe(img),
             f"Convert with {convert}.",
             exc=TypeError,
@@ -248,7 +248,7 @@ def check_image(img, *, func, name="img", allow_nan=False):
         _fail(
             func,
             name,
-            "a tensor of shape (3, H, W)",
+            "a tensor of shape (3, m, n)",
             f"shape {tuple(img.shape)}",
             _shape_fix(tuple(img.shape)),
         )
@@ -281,7 +281,7 @@ def check_image(img, *, func, name="img", allow_nan=False):
 
 
 def check_mask(mask, *, func, shape, name="mask"):
-    """Check a bool (H, W) mask of the given ``shape`` (True = missing)."""
+    """Check a bool (m, n) mask of the given ``shape`` (True = missing)."""
     if not isinstance(mask, torch.Tensor):
         fix = None
         if type(mask).__module__ == "numpy":

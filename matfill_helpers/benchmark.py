@@ -44,7 +44,7 @@ SKIMAGE_PHOTOS = {
 
 
 def load_photo(name, *, size=None):
-    """A bundled photo as a (3, H, W) float32 tensor: ``mh.load_image``'s or scikit-image's.
+    """A bundled photo as a (3, m, n) float32 tensor: ``mh.load_image``'s or scikit-image's.
 
     ``name``: ``"china"``, ``"flower"`` or a key of ``SKIMAGE_PHOTOS``; ``size`` centre-crops
     as in :func:`~matfill_helpers.load_image`.
@@ -114,7 +114,7 @@ def mean_fill(masked_img):
 
 
 def biharmonic(masked_img):
-    """scikit-image's ``inpaint_biharmonic`` (``channel_axis=-1``) on a (3, H, W) masked image.
+    """scikit-image's ``inpaint_biharmonic`` (``channel_axis=-1``) on a (3, m, n) masked image.
 
     The classical baseline: runs on the CPU with NumPy; the result comes back on the input's
     device.
@@ -126,10 +126,10 @@ def biharmonic(masked_img):
     """
     from skimage.restoration import inpaint_biharmonic
 
-    mask = torch.isnan(masked_img).any(0).cpu().numpy()  # (H, W)
+    mask = torch.isnan(masked_img).any(0).cpu().numpy()  # (m, n)
     hwc = (
         torch.nan_to_num(masked_img, nan=0.0).permute(1, 2, 0).cpu().numpy()
-    )  # (H, W, 3)
+    )  # (m, n, 3)
     out = inpaint_biharmonic(hwc, mask, channel_axis=-1)
     return (
         torch.from_numpy(out.copy())
@@ -564,7 +564,7 @@ def summary_table(cells, *, html=False):
 
 
 def _job_image(spec):
-    """The (3, H, W) image a job names: ``{"mosaic": [h, w]}`` or ``{"photo": name, "size": s}``,
+    """The (3, m, n) image a job names: ``{"mosaic": [h, w]}`` or ``{"photo": name, "size": s}``,
     optionally cropped to its top-left ``"crop": [h, w]``."""
     if "mosaic" in spec:
         img = photo_mosaic(*spec["mosaic"])

@@ -84,7 +84,7 @@ def fit_image(img, size):
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1]
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1]
     size : int or (int, int), the output ``(h, w)`` (or ``(size, size)``)
 
     Returns
@@ -102,7 +102,7 @@ def fit_image(img, size):
     h, w = _check_size(size, func="fit_image")
     src = np.floor(
         img.detach().cpu().double().numpy() * 255 + 0.5
-    )  # (3, H, W) 8-bit levels
+    )  # (3, m, n) 8-bit levels
     H, W = src.shape[1:]
     crop_h, crop_w = float(H), float(W)
     if W * h > H * w:  # wider than the target: cut the sides
@@ -158,11 +158,11 @@ class BrowserExplorer:
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1] (rounded to 8 bits for the page;
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1] (rounded to 8 bits for the page;
         keep it small: the default 96 x 96 updates in about 0.1 s)
     rank : int in [1, max_rank]; prop : float in [0.05, 0.95], a whole percentage; seed : int in
         [0, 2**31 - 1] (the first view, computed here with :func:`explore_setting`)
-    max_rank : int, the rank slider's maximum (at most ``min(H, W)``)
+    max_rank : int, the rank slider's maximum (at most ``min(m, n)``)
     ridge, max_sweeps, tol : the ALS options (as :func:`~matfill_helpers.als.factorize_als`)
     title : str, optional, shown above the controls
     image_name : str, how the page names the image (``"the sample image"``)
@@ -170,11 +170,11 @@ class BrowserExplorer:
 
     Attributes
     ----------
-    img : (3, H, W), the image the page computes on (8-bit levels)
+    img : (3, m, n), the image the page computes on (8-bit levels)
     initial : the :func:`explore_setting` result of the first view
     uid : str, the prefix of every element id
     data : dict, the JSON embedded in the page (``height``, ``width``, ``pixels`` (base64 of the
-        H x W x 3 bytes), ``rank``, ``percent``, ``seed``, ``maxRank``, ``options``, ``initial``)
+        m x n x 3 bytes), ``rank``, ``percent``, ``seed``, ``maxRank``, ``options``, ``initial``)
     html : str, the HTML fragment
 
     Examples
@@ -223,7 +223,7 @@ class BrowserExplorer:
         )  # checks the options too
         pixels = (
             (img * 255).round().to(torch.uint8).permute(1, 2, 0).contiguous()
-        )  # (H, W, 3)
+        )  # (m, n, 3)
         ini = self.initial
         self.data = {
             "height": H,
@@ -362,7 +362,7 @@ def browser_explorer(
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W) in [0, 1], or a sample name or path (default
+    img : torch.Tensor of shape (3, m, n) in [0, 1], or a sample name or path (default
         ``"china"``), then loaded whole and fitted to ``size`` with :func:`fit_image`
     size : int or (int, int), the size of a loaded image (default 96)
     rank, prop, seed, max_rank, title, display_px : as :class:`BrowserExplorer`

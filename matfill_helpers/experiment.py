@@ -78,9 +78,9 @@ def run_grid(
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float in [0, 1], no NaN (the ground truth)
+    img : torch.Tensor of shape (3, m, n), float in [0, 1], no NaN (the ground truth)
     props : list of floats in [0, 1), no repeats: the missing proportions
-    ranks : list of ints in [1, min(H, W)], no repeats (any ints >= 1 for a rank-free method)
+    ranks : list of ints in [1, min(m, n)], no repeats (any ints >= 1 for a rank-free method)
     method, generator, device, **options : as for :func:`~matfill_helpers.reconstruct`
 
     Returns
@@ -106,11 +106,11 @@ def run_grid(
     _check_options(method, options, func)  # H0 is checked per rank below
     device = check_device(device, func=func)
     g = check_generator(generator, func=func)
-    # (H, W) on the CPU, drawn first: the masks never depend on the method's random numbers
+    # (m, n) on the CPU, drawn first: the masks never depend on the method's random numbers
     uniform = torch.rand(tuple(img.shape[1:]), generator=g)
     results = {}
     for p in props:
-        mask = (uniform < p).to(img.device)  # (H, W), True = missing
+        mask = (uniform < p).to(img.device)  # (m, n), True = missing
         masked = apply_mask(img, mask)
         if bool(mask.all()):
             _fail(

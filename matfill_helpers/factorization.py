@@ -248,7 +248,7 @@ def _reconstruct_lowrank(method):
         W, H, hist = _FACTORIZERS[method](
             masked, rank, generator=generator, **options
         )
-        recon = W @ H  # (3, H, k) @ (3, k, W) -> (3, H, W)
+        recon = W @ H  # (3, H, k) @ (3, k, W) -> (3, m, n)
         unit = "step" if method == "gd" else "sweep"
         return _check_finite(
             recon, func="reconstruct", method=method, history=hist, unit=unit
@@ -274,7 +274,7 @@ _OPTIONS["rff"] = set(RFF_OPTIONS)
 
 
 def register_method(name, func, *, options=None, needs_rank=True):
-    """Add a reconstruction method: ``func(masked, *, rank, generator, **options) -> (3, H, W)``.
+    """Add a reconstruction method: ``func(masked, *, rank, generator, **options) -> (3, m, n)``.
 
     ``masked`` arrives checked, detached, on the compute device, in float32 or float64;
     ``options`` names the keyword options it accepts (it checks their values itself). A result
@@ -348,11 +348,11 @@ def reconstruct(
 
     Parameters
     ----------
-    masked_img : torch.Tensor of shape (3, H, W), float in [0, 1], NaN at missing pixels
+    masked_img : torch.Tensor of shape (3, m, n), float in [0, 1], NaN at missing pixels
         float32 and float64 are computed in their own precision; float16 and bfloat16 are
         computed in float32 (their three significant digits make the solvers break down).
         It is never modified, and never differentiated through (``requires_grad`` is ignored).
-    rank : int in [1, min(H, W)]; required by the low-rank methods, ignored by ``"rff"``
+    rank : int in [1, min(m, n)]; required by the low-rank methods, ignored by ``"rff"``
     method : str, one of ``mh.METHODS``; ``"gd"`` with no options is the blog post's method exactly
     generator : torch.Generator (CPU), int seed in [0, 2**64) or None
     device : None, str or torch.device, optional
@@ -368,7 +368,7 @@ def reconstruct(
 
     Returns
     -------
-    recon : torch.Tensor of shape (3, H, W), float32, clamped to [0, 1], finite
+    recon : torch.Tensor of shape (3, m, n), float32, clamped to [0, 1], finite
 
     Raises
     ------
@@ -412,7 +412,7 @@ def reconstruct(
             exc=TypeError,
         )
     device = check_device(device, func=func)
-    missing = torch.isnan(masked_img)  # (3, H, W)
+    missing = torch.isnan(masked_img)  # (3, m, n)
     if bool(missing.all()):
         _fail(
             func,

@@ -1,4 +1,4 @@
-"""Loading images as (3, H, W) float32 tensors in [0, 1].
+"""Loading images as (3, m, n) float32 tensors in [0, 1].
 
 The two bundled samples are scikit-learn's ``china.jpg`` and ``flower.jpg`` (CC BY 2.0, see the
 preface for credits); nothing is downloaded. Files are read with Pillow, upright (as a photo
@@ -59,11 +59,11 @@ def _rescale(arr, path):
 
 
 def _to_array(im, path):
-    """A Pillow image as (H, W, 3): uint8, or float64 in [0, 1] (the rules of ``load_image``)."""
+    """A Pillow image as (m, n, 3): uint8, or float64 in [0, 1] (the rules of ``load_image``)."""
     from PIL import Image
 
     if im.mode in _SIXTEEN_BIT:
-        grey = np.asarray(im).astype(np.float64) / 65535.0  # (H, W)
+        grey = np.asarray(im).astype(np.float64) / 65535.0  # (m, n)
     elif im.mode == "I":  # 32-bit integers; 16-bit files often open this way
         data = np.asarray(im)
         if data.min() >= 0 and data.max() <= 65535:
@@ -77,15 +77,15 @@ def _to_array(im, path):
             im = im.convert("RGBA")
             white = Image.new("RGBA", im.size, (255, 255, 255, 255))
             im = Image.alpha_composite(white, im)  # transparent -> white
-        return np.asarray(im.convert("RGB"))  # (H, W, 3) uint8
-    return np.repeat(grey[:, :, None], 3, axis=2)  # (H, W) -> (H, W, 3)
+        return np.asarray(im.convert("RGB"))  # (m, n, 3) uint8
+    return np.repeat(grey[:, :, None], 3, axis=2)  # (m, n) -> (m, n, 3)
 
 
 def _read(name_or_path):
     if isinstance(name_or_path, str) and name_or_path in SAMPLES:
         from sklearn.datasets import load_sample_image
 
-        return load_sample_image(f"{name_or_path}.jpg")  # (H, W, 3) uint8
+        return load_sample_image(f"{name_or_path}.jpg")  # (m, n, 3) uint8
     path = os.fspath(name_or_path)
     if not os.path.isfile(path):
         _fail(
@@ -109,7 +109,7 @@ def _read(name_or_path):
 
 
 def load_image(name_or_path="china", *, size=None):
-    """Load an RGB image as a float32 tensor of shape (3, H, W) with values in [0, 1].
+    """Load an RGB image as a float32 tensor of shape (3, m, n) with values in [0, 1].
 
     Parameters
     ----------
@@ -132,7 +132,7 @@ def load_image(name_or_path="china", *, size=None):
 
     Returns
     -------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1], on the CPU
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1], on the CPU
 
     Examples
     --------
@@ -150,10 +150,10 @@ def load_image(name_or_path="china", *, size=None):
             _describe(name_or_path),
             exc=TypeError,
         )
-    arr = _read(name_or_path)  # (H, W, 3), uint8 or float64 in [0, 1]
+    arr = _read(name_or_path)  # (m, n, 3), uint8 or float64 in [0, 1]
     img = torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1)
     if img.dtype == torch.uint8:
-        img = img.float() / 255.0  # (3, H, W)
+        img = img.float() / 255.0  # (3, m, n)
     else:
         img = img.to(torch.float32).clamp_(0.0, 1.0)
     if size is not None:
@@ -203,7 +203,7 @@ def _crop(img, size, *, func):
 
 
 def center_crop(img, size):
-    """Crop the centre ``(h, w)`` (or ``(size, size)``) of a (C, H, W) tensor (a view).
+    """Crop the centre ``(h, w)`` (or ``(size, size)``) of a (C, m, n) tensor (a view).
 
     >>> center_crop(torch.zeros(3, 10, 20), (4, 6)).shape
     torch.Size([3, 4, 6])
@@ -220,14 +220,14 @@ def center_crop(img, size):
         _fail(
             "center_crop",
             "img",
-            "a tensor of shape (..., H, W)",
+            "a tensor of shape (..., m, n)",
             f"shape {tuple(img.shape)}",
         )
     return _crop(img, size, func="center_crop")
 
 
 def to_hwc(img):
-    """A (3, H, W) tensor as an (H, W, 3) NumPy array for ``plt.imshow`` (NaN shown as is).
+    """A (3, m, n) tensor as an (m, n, 3) NumPy array for ``plt.imshow`` (NaN shown as is).
 
     >>> to_hwc(torch.zeros(3, 2, 5)).shape
     (2, 5, 3)
@@ -238,9 +238,9 @@ def to_hwc(img):
         _fail(
             "to_hwc",
             "img",
-            "a tensor of shape (C, H, W)",
+            "a tensor of shape (C, m, n)",
             f"shape {tuple(img.shape)}",
-            "For a greyscale (H, W) image use img[None]."
+            "For a greyscale (m, n) image use img[None]."
             if img.ndim == 2
             else None,
         )

@@ -1,6 +1,6 @@
-"""Hiding pixels: a mask is a bool tensor of shape (H, W), True = missing.
+"""Hiding pixels: a mask is a bool tensor of shape (m, n), True = missing.
 
-A masked image is a copy of the (3, H, W) image with NaN at every missing pixel, in all three
+A masked image is a copy of the (3, m, n) image with NaN at every missing pixel, in all three
 channels. Masks are drawn on the CPU from an explicit generator and moved to the image's device, so
 the same seed gives the same mask on every device. Images of any floating dtype (float16, bfloat16,
 float32, float64) are masked in their own dtype; the input is never modified.
@@ -21,7 +21,7 @@ from ._validation import (
 
 
 def apply_mask(img, mask):
-    """Return a copy of ``img`` (3, H, W) with NaN where ``mask`` (H, W) is True.
+    """Return a copy of ``img`` (3, m, n) with NaN where ``mask`` (m, n) is True.
 
     >>> masked = apply_mask(torch.ones(3, 2, 2), torch.tensor([[True, False], [False, False]]))
     >>> torch.isnan(masked).sum().item()
@@ -32,7 +32,7 @@ def apply_mask(img, mask):
     masked = img.clone()
     masked[:, mask.to(img.device)] = float(
         "nan"
-    )  # (3, H, W), NaN in every channel
+    )  # (3, m, n), NaN in every channel
     return masked
 
 
@@ -41,15 +41,15 @@ def mask_image(img, prop, *, generator=None):
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float in [0, 1], no NaN
+    img : torch.Tensor of shape (3, m, n), float in [0, 1], no NaN
     prop : float in [0, 1]
         Probability that a pixel is missing; the missing fraction is ``prop`` on average.
     generator : torch.Generator, int or None
 
     Returns
     -------
-    masked : torch.Tensor of shape (3, H, W), NaN at missing pixels
-    mask : torch.Tensor of shape (H, W), bool, True = missing
+    masked : torch.Tensor of shape (3, m, n), NaN at missing pixels
+    mask : torch.Tensor of shape (m, n), bool, True = missing
 
     Examples
     --------
@@ -63,7 +63,7 @@ def mask_image(img, prop, *, generator=None):
     g = check_generator(generator, func="mask_image")
     mask = (
         torch.rand(tuple(img.shape[1:]), generator=g) < prop
-    )  # (H, W) on the CPU
+    )  # (m, n) on the CPU
     mask = mask.to(img.device)
     return apply_mask(img, mask), mask
 
@@ -137,7 +137,7 @@ def block_mask_image(img, *, height=30, width=30, top=None, left=None):
 
 
 def missing_mask(masked_img):
-    """The (H, W) mask of a masked image: True where any channel is NaN.
+    """The (m, n) mask of a masked image: True where any channel is NaN.
 
     >>> missing_mask(apply_mask(torch.zeros(3, 2, 2), torch.eye(2, dtype=torch.bool))).tolist()
     [[True, False], [False, True]]

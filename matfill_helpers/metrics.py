@@ -18,10 +18,10 @@ def metrics(img, recon, *, mask=None):
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1], no NaN
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1], no NaN
         Ground truth.
-    recon : torch.Tensor of shape (3, H, W), float32 in [0, 1], no NaN
-    mask : torch.Tensor of shape (H, W), bool, optional
+    recon : torch.Tensor of shape (3, m, n), float32 in [0, 1], no NaN
+    mask : torch.Tensor of shape (m, n), bool, optional
         If given, only the pixels where ``mask`` is True (the missing ones) are scored;
         otherwise every pixel is.
 

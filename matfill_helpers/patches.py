@@ -63,7 +63,7 @@ _BAND_PATCHES = 65536
 
 
 def _laplacian(u):
-    """Graph Laplacian of each channel of ``u`` (C, H, W), mirror (Neumann) borders; symmetric."""
+    """Graph Laplacian of each channel of ``u`` (C, m, n), mirror (Neumann) borders; symmetric."""
     p = F.pad(u[None], (1, 1, 1, 1), mode="replicate")[0]  # (C, H + 2, W + 2)
     # in place after the first sum: a large photo then needs few temporaries
     out = p[:, :-2, 1:-1] + p[:, 2:, 1:-1]
@@ -82,12 +82,12 @@ def smooth_fill(masked_img, *, iters=50):
 
     Parameters
     ----------
-    masked_img : torch.Tensor of shape (3, H, W), float in [0, 1], NaN at missing pixels
+    masked_img : torch.Tensor of shape (3, m, n), float in [0, 1], NaN at missing pixels
     iters : int >= 0, conjugate-gradient steps
 
     Returns
     -------
-    filled : torch.Tensor of shape (3, H, W), observed pixels unchanged, on the input's device
+    filled : torch.Tensor of shape (3, m, n), observed pixels unchanged, on the input's device
 
     Examples
     --------
@@ -97,9 +97,9 @@ def smooth_fill(masked_img, *, iters=50):
     True
     """
     iters = check_int(iters, func="smooth_fill", name="iters", low=0)
-    missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, H, W)
+    missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, m, n)
     u0 = torch.nan_to_num(masked_img.float(), nan=0.0)
-    x = pyramid_fill(u0, (~missing).to(u0.dtype))  # (3, H, W), a cheap start
+    x = pyramid_fill(u0, (~missing).to(u0.dtype))  # (3, m, n), a cheap start
     m = missing.to(u0.dtype)
     # one channel at a time (the channels are independent): on a large photo the arrays of one
     # channel are reused by the allocator, those of three would be fresh memory at every step
@@ -109,8 +109,8 @@ def smooth_fill(masked_img, *, iters=50):
 
 
 def _biharmonic_cg(x, m, iters):
-    """``iters`` conjugate-gradient steps on ``||Laplacian(u)||^2`` from ``x`` (1, H, W), moving
-    only the pixels where ``m`` (1, H, W) is 1."""
+    """``iters`` conjugate-gradient steps on ``||Laplacian(u)||^2`` from ``x`` (1, m, n), moving
+    only the pixels where ``m`` (1, m, n) is 1."""
 
     def A(v):  # the energy's Hessian on the missing pixels (symmetric, PSD)
         return _laplacian(_laplacian(m * v)).mul_(m)
@@ -119,7 +119,7 @@ def _biharmonic_cg(x, m, iters):
         return torch.dot(a.view(-1), b.view(-1))
 
     x = x.clone()
-    r = _laplacian(_laplacian(x)).mul_(m).neg_()  # (1, H, W), the residual
+    r = _laplacian(_laplacian(x)).mul_(m).neg_()  # (1, m, n), the residual
     p = r.clone()
     rs = dot(r, r)
     for _ in range(iters):  # a fixed number of steps: no host synchronisation
@@ -144,19 +144,19 @@ def shrink_to_mean(masked_img, filled, *, generator, iters=50, folds=10):
 
     Parameters
     ----------
-    masked_img : (3, H, W), NaN at missing pixels; filled : (3, H, W), its smooth fill
+    masked_img : (3, m, n), NaN at missing pixels; filled : (3, m, n), its smooth fill
     generator : torch.Generator (the folds); iters : smooth-fill steps; folds : int >= 2
 
     Returns
     -------
-    (3, H, W) and ``alpha`` (float; 0 with fewer than two observed pixels)
+    (3, m, n) and ``alpha`` (float; 0 with fewer than two observed pixels)
 
     >>> masked = torch.full((3, 4, 4), float("nan")); masked[:, 0, 0] = 0.5
     >>> out, alpha = shrink_to_mean(masked, smooth_fill(masked), generator=torch.Generator())
     >>> alpha, bool((out == 0.5).all())
     (0.0, True)
     """
-    missing = torch.isnan(masked_img).any(0)  # (H, W)
+    missing = torch.isnan(masked_img).any(0)  # (m, n)
     obs = (~missing).flatten().nonzero().flatten()  # (n_obs,) observed pixels
     mean = torch.nanmean(masked_img.flatten(1), 1)[:, None, None]  # (3, 1, 1)
     alpha = 0.0
@@ -167,7 +167,7 @@ def shrink_to_mean(masked_img, filled, *, generator, iters=50, folds=10):
         num = den = 0.0
         for held in order.tensor_split(min(folds, obs.numel())):
             part = masked_img.flatten(1).clone()
-            part[:, held] = float("nan")  # (3, H*W): the fold held out
+            part[:, held] = float("nan")  # (3, m*n): the fold held out
             part = part.view_as(masked_img)
             mu = torch.nanmean(part.flatten(1), 1)  # (3,)
             a = (
@@ -398,7 +398,7 @@ def _check(
 
 
 def _grid(z, patch, stride, oy, ox):
-    """``z`` (C, H, W) cropped at (oy, ox) and padded so that patches at ``stride`` tile it."""
+    """``z`` (C, m, n) cropped at (oy, ox) and padded so that patches at ``stride`` tile it."""
     sub = z[:, oy:, ox:]
     ph = (-(sub.shape[1] - patch)) % stride
     pw = (-(sub.shape[2] - patch)) % stride
@@ -406,7 +406,7 @@ def _grid(z, patch, stride, oy, ox):
 
 
 def _gather(z, idx, nx, patch, stride):
-    """The patches (S, C * patch**2) of ``z`` (C, H, W) at grid positions ``idx`` (S,)."""
+    """The patches (S, C * patch**2) of ``z`` (C, m, n) at grid positions ``idx`` (S,)."""
     d = torch.arange(patch, device=z.device)
     iy = (idx // nx * stride)[:, None, None] + d[None, :, None]  # (S, p, 1)
     ix = (idx % nx * stride)[:, None, None] + d[None, None, :]  # (S, 1, p)
@@ -429,9 +429,9 @@ def _start(masked_img, iters, generator):
 
 
 def _refit_band(band, *, z, w, groups, patch, stride, noise):
-    """Refit every patch of rows ``band = (a, b)`` of ``z`` (C, H, W) with its group's model.
+    """Refit every patch of rows ``band = (a, b)`` of ``z`` (C, m, n) with its group's model.
 
-    ``w`` (1, H, W) the pixel weights, ``groups = (centers, live, models)``. Returns the folded
+    ``w`` (1, m, n) the pixel weights, ``groups = (centers, live, models)``. Returns the folded
     predictions (C, b - a, W) and how many patches cover each pixel (1, b - a, W).
     """
     a, b = band
@@ -493,11 +493,11 @@ def reconstruct_patches(
     sample=65536,
     warm_stride=None,
 ):
-    """Fill a masked (3, H, W) image with clustered low-rank patch models (see the module doc).
+    """Fill a masked (3, m, n) image with clustered low-rank patch models (see the module doc).
 
     Parameters
     ----------
-    masked_img : torch.Tensor of shape (3, H, W), float32 in [0, 1], NaN at missing pixels
+    masked_img : torch.Tensor of shape (3, m, n), float32 in [0, 1], NaN at missing pixels
     rank : int in [1, 3 * patch**2], the rank of each group's patch model
     generator : torch.Generator (k-means starts and subsets, the model samples)
     patch : int >= 2, the patch side (default 6, or the image's smaller side if that is less; an
@@ -516,7 +516,7 @@ def reconstruct_patches(
 
     Returns
     -------
-    recon : torch.Tensor of shape (3, H, W) on the input's device, observed pixels unchanged
+    recon : torch.Tensor of shape (3, m, n) on the input's device, observed pixels unchanged
 
     Examples
     --------
@@ -584,7 +584,7 @@ def _fill(
         clusters = default_clusters(
             ((H - patch) // stride + 1) * ((W - patch) // stride + 1)
         )
-    missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, H, W)
+    missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, m, n)
     if weight is None:
         weight = default_weight(missing.float().mean().item())
     weight = check_positive(
@@ -592,8 +592,8 @@ def _fill(
     )
     if weight > 1:
         _fail("reconstruct", "weight", "a number in [0, 1]", repr(weight))
-    u0 = torch.nan_to_num(masked_img.float(), nan=0.0)  # (3, H, W)
-    pixel_w = torch.where(missing, weight, 1.0).float()  # (1, H, W)
+    u0 = torch.nan_to_num(masked_img.float(), nan=0.0)  # (3, m, n)
+    pixel_w = torch.where(missing, weight, 1.0).float()  # (1, m, n)
     with num_threads(workers):  # large arrays: torch's threads help here
         x = _start(masked_img, smooth_iters, generator)
     offsets = [(a, b) for a in range(stride) for b in range(stride)]

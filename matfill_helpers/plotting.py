@@ -22,15 +22,15 @@ from ._validation import (
 
 
 def _display_array(img, *, func, name):
-    """An image tensor as an (H, W, 3) float32 array for ``imshow`` (NaN kept).
+    """An image tensor as an (m, n, 3) float32 array for ``imshow`` (NaN kept).
 
     Float images are taken as values in [0, 1]; uint8 images are divided by 255 and bool images
-    show False black, True white. (H, W) and (1, H, W) images are shown in grey.
+    show False black, True white. (m, n) and (1, m, n) images are shown in grey.
     """
     if not isinstance(img, torch.Tensor):
         fix = None
         if type(img).__module__ == "numpy":
-            fix = "Convert an (H, W, 3) array with torch.from_numpy(a).permute(2, 0, 1)."
+            fix = "Convert an (m, n, 3) array with torch.from_numpy(a).permute(2, 0, 1)."
         _fail(func, name, "a torch.Tensor", _describe(img), fix, exc=TypeError)
     if img.layout != torch.strided or img.is_meta:
         _fail(
@@ -66,12 +66,12 @@ def _display_array(img, *, func, name):
         _fail(
             func,
             name,
-            "a non-empty image of shape (3, H, W), (1, H, W) or (H, W)",
+            "a non-empty image of shape (3, m, n), (1, m, n) or (m, n)",
             f"shape {tuple(img.shape)}",
             fix,
         )
     x = x.expand(3, -1, -1)  # greyscale -> RGB
-    return x.cpu().permute(1, 2, 0).numpy().astype(np.float32)  # (H, W, 3)
+    return x.cpu().permute(1, 2, 0).numpy().astype(np.float32)  # (m, n, 3)
 
 
 def _check_color(color, *, func):
@@ -110,10 +110,10 @@ def _rgb(img, *, func, name, missing_color):
 
 
 def image_to_rgb(img, *, missing_color=(1.0, 0.0, 1.0)):
-    """(3, H, W) tensor -> (H, W, 3) array for ``imshow``, NaN (missing) in ``missing_color``.
+    """(3, m, n) tensor -> (m, n, 3) array for ``imshow``, NaN (missing) in ``missing_color``.
 
     ``img`` is a float tensor with values in [0, 1] (values outside are clipped, as ``imshow``
-    does), a uint8 tensor (0-255) or a bool one; (H, W) and (1, H, W) images come back grey.
+    does), a uint8 tensor (0-255) or a bool one; (m, n) and (1, m, n) images come back grey.
 
     >>> import torch
     >>> arr = image_to_rgb(torch.tensor([[[float("nan")]], [[0.5]], [[0.5]]]))
@@ -139,9 +139,9 @@ def show_images(
     Parameters
     ----------
     images : sequence of torch.Tensor (a list, tuple, ``dict.values()`` ...), or one tensor
-        Each image (3, H, W) float in [0, 1] (NaN = missing), uint8 in [0, 255], bool, or
-        greyscale (H, W) / (1, H, W). A single 2-D or 3-D tensor is shown as one image; a 4-D
-        tensor (N, 3, H, W) as N images.
+        Each image (3, m, n) float in [0, 1] (NaN = missing), uint8 in [0, 255], bool, or
+        greyscale (m, n) / (1, m, n). A single 2-D or 3-D tensor is shown as one image; a 4-D
+        tensor (N, 3, m, n) as N images.
     titles : list of str, optional
         One title per image (an empty string for none); one str is taken as ``[str]``.
     ncols : int >= 1, optional
@@ -165,7 +165,7 @@ def show_images(
             _fail(
                 func,
                 "images",
-                "a list of (3, H, W) tensors, one image or an (N, 3, H, W) batch",
+                "a list of (3, m, n) tensors, one image or an (N, 3, m, n) batch",
                 f"a tensor of shape {tuple(images.shape)}",
             )
     elif isinstance(images, Iterable) and not isinstance(
@@ -284,7 +284,7 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
 
     Parameters
     ----------
-    results : dict mapping ``(prop, rank)`` to a dict with ``"recon"`` (3, H, W) and ``"psnr"``
+    results : dict mapping ``(prop, rank)`` to a dict with ``"recon"`` (3, m, n) and ``"psnr"``
         (and optionally ``"psnr_missing"``), as returned by :func:`matfill_helpers.run_grid`.
     props, ranks : lists, the row and column values, in order (each pair a key of ``results``)
     title : str, optional

@@ -103,7 +103,7 @@ def _check_rows(x, *, func, name, like=None, like_name=None):
 
 
 def extract_not_nan_coordinates_pixels(image):
-    """Coordinates and colours of the observed (non-NaN) pixels of a (C, H, W) image.
+    """Coordinates and colours of the observed (non-NaN) pixels of a (C, m, n) image.
 
     A pixel is observed when none of its channels is NaN.
 
@@ -123,18 +123,18 @@ def extract_not_nan_coordinates_pixels(image):
         _fail(
             func,
             "image",
-            "a non-empty tensor of shape (C, H, W)",
+            "a non-empty tensor of shape (C, m, n)",
             f"shape {tuple(image.shape)}",
             "For one channel use image[None]." if image.ndim == 2 else None,
         )
-    observed = ~torch.isnan(image).any(dim=0)  # (H, W)
+    observed = ~torch.isnan(image).any(dim=0)  # (m, n)
     coords = observed.nonzero().to(torch.float32)  # (N, 2) [row, col]
     pixels = image[:, observed].T.contiguous().to(torch.float32)  # (N, C)
     return coords, pixels
 
 
 def create_coordinate_map(height, width, *, device=None):
-    """All ``[row, col]`` coordinates of a ``height`` x ``width`` image, row-major, shape (H*W, 2).
+    """All ``[row, col]`` coordinates of a ``height`` x ``width`` image, row-major, shape (m*n, 2).
 
     >>> create_coordinate_map(2, 3).tolist()
     [[0.0, 0.0], [0.0, 1.0], [0.0, 2.0], [1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
@@ -147,7 +147,7 @@ def create_coordinate_map(height, width, *, device=None):
         torch.arange(height), torch.arange(width), indexing="ij"
     )
     coords = torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=1)
-    return coords.to(device=device, dtype=torch.float32)  # (H*W, 2)
+    return coords.to(device=device, dtype=torch.float32)  # (m*n, 2)
 
 
 def create_rff_features(coords, num_features, sigma, *, random_state=42):
@@ -402,7 +402,7 @@ def reconstruct_rff(
     epochs=1000,
     threshold=1e-6,
 ):
-    """Fill a masked (3, H, W) image with a linear model on RFF of pixel coordinates (unclamped).
+    """Fill a masked (3, m, n) image with a linear model on RFF of pixel coordinates (unclamped).
 
     Called by ``reconstruct(..., method="rff")``, which checks ``masked_img``; the options are
     checked here too.
@@ -444,9 +444,9 @@ def reconstruct_rff(
             verbose=False,
             where="reconstruct: method 'rff' (solver='adam')",
         )
-    grid = create_coordinate_map(Hh, Ww, device=masked_img.device)  # (H*W, 2)
+    grid = create_coordinate_map(Hh, Ww, device=masked_img.device)  # (m*n, 2)
     with torch.no_grad():
         out = model(
             create_rff_features(grid, num_features, sigma, random_state=seed)
-        )  # (H*W, 3)
+        )  # (m*n, 3)
     return out.T.reshape(3, Hh, Ww)

@@ -49,7 +49,7 @@ def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1]
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1]
     prop : float in [0, 1), the probability that a pixel is missing
     rank : int, passed to :func:`~matfill_helpers.reconstruct` (ignored by rank-free methods)
     method : str, one of ``mh.METHODS``
@@ -58,8 +58,8 @@ def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
 
     Returns
     -------
-    dict with ``masked`` (3, H, W) (NaN at missing pixels), ``mask`` (H, W) bool,
-    ``recon`` (3, H, W),
+    dict with ``masked`` (3, m, n) (NaN at missing pixels), ``mask`` (m, n) bool,
+    ``recon`` (3, m, n),
     ``rmse``, ``psnr`` (all pixels), ``rmse_missing``, ``psnr_missing`` (missing pixels only; NaN
     when no pixel is missing) and ``seconds`` (the reconstruction's wall time)
 
@@ -104,11 +104,11 @@ def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
 
 
 def encode_image(img, *, fmt="png", quality=90, scale=1):
-    """Encode a (3, H, W) image as PNG or JPEG bytes (NaN pixels in magenta).
+    """Encode a (3, m, n) image as PNG or JPEG bytes (NaN pixels in magenta).
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), values in [0, 1], NaN = missing
+    img : torch.Tensor of shape (3, m, n), values in [0, 1], NaN = missing
     fmt : ``"png"`` (lossless) or ``"jpeg"`` (smaller)
     quality : int in [1, 95], JPEG quality
     scale : int >= 1, enlarge each pixel to ``scale`` x ``scale`` (nearest neighbour)
@@ -131,7 +131,7 @@ def encode_image(img, *, fmt="png", quality=90, scale=1):
         quality, func="encode_image", name="quality", low=1, high=95
     )
     scale = check_int(scale, func="encode_image", name="scale", low=1, high=32)
-    arr = np.round(image_to_rgb(img) * 255).astype(np.uint8)  # (H, W, 3)
+    arr = np.round(image_to_rgb(img) * 255).astype(np.uint8)  # (m, n, 3)
     if scale > 1:
         arr = arr.repeat(scale, axis=0).repeat(
             scale, axis=1
@@ -143,7 +143,7 @@ def encode_image(img, *, fmt="png", quality=90, scale=1):
 
 
 def data_uri(img, *, fmt="png", quality=90):
-    """A (3, H, W) image as a ``data:image/...;base64,...`` URI for an ``<img src>``.
+    """A (3, m, n) image as a ``data:image/...;base64,...`` URI for an ``<img src>``.
 
     >>> import torch
     >>> data_uri(torch.ones(3, 2, 2))[:22]
@@ -183,8 +183,8 @@ class StaticExplorer:
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1], the original image
-    results : dict mapping ``(prop, rank)`` to a dict with ``recon`` (3, H, W), ``mask`` (H, W),
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1], the original image
+    results : dict mapping ``(prop, rank)`` to a dict with ``recon`` (3, m, n), ``mask`` (m, n),
         ``rmse``, ``psnr`` and optionally ``rmse_missing``, ``psnr_missing`` (the format of
         :func:`~matfill_helpers.run_grid` and of :func:`explore_setting`)
     props, ranks : the slider values, each a non-empty list; every ``(prop, rank)`` must be in
@@ -484,7 +484,7 @@ def static_explorer(
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W), float32 in [0, 1] (keep it small: 25 settings are
+    img : torch.Tensor of shape (3, m, n), float32 in [0, 1] (keep it small: 25 settings are
         computed and embedded; at 128 x 128 in JPEG the page grows by a few hundred kB)
     props, ranks : the slider values
     method, seed, **options : as for :func:`explore_setting`

@@ -61,7 +61,7 @@ class Explorer:
 
     Attributes
     ----------
-    img : torch.Tensor of shape (3, H, W), the original image
+    img : torch.Tensor of shape (3, m, n), the original image
     rank_slider : ipywidgets.IntSlider
     prop_slider : ipywidgets.FloatSlider (missing proportion)
     method_dropdown : ipywidgets.Dropdown (one of ``mh.METHODS``)
@@ -70,7 +70,7 @@ class Explorer:
     scores : ipywidgets.HTML
     widget : ipywidgets.VBox, the whole UI
     result : dict with ``method, rank, prop, seed, rmse, psnr, rmse_missing, psnr_missing`` (all
-        pixels, then missing pixels only), ``recon`` (3, H, W), ``seconds`` (compute time of that
+        pixels, then missing pixels only), ``recon`` (3, m, n), ``seconds`` (compute time of that
         setting) and ``cached`` (True when it came from the cache)
     hits, misses : int, cache statistics
     """
@@ -493,14 +493,14 @@ def explorer(
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, H, W) in [0, 1], or a sample name / path for
+    img : torch.Tensor of shape (3, m, n) in [0, 1], or a sample name / path for
         :func:`~matfill_helpers.load_image` (default ``"china"``)
     method : str, one of ``mh.METHODS`` (the dropdown's first value)
     rank : int in [1, max_rank]; prop : float in [0.05, 0.95]; seed : int >= 0 (the first setting)
     size : int or (int, int), the size of an image loaded here: the whole photo is fitted to it
         with :func:`~matfill_helpers.fit_image` (default 96, ``DEFAULT_SIZE``: small enough for
         the browser explorer to update in well under 0.3 s)
-    max_rank : int, the rank slider's maximum (at most ``min(H, W)``)
+    max_rank : int, the rank slider's maximum (at most ``min(m, n)``)
     options : dict mapping a method name to its options, e.g. ``{"gd": mh.GD_TUNED}``
     static : bool, also offer a kernel-free view as ``text/html`` when displayed (what the HTML
         book shows): the :class:`~matfill_helpers.BrowserExplorer` for ALS, the precomputed

@@ -136,14 +136,14 @@ def _explorer(pg):
 
 
 def _page_image(data):
-    """The (3, H, W) image the page computes on, from its embedded 8-bit pixels."""
+    """The (3, m, n) image the page computes on, from its embedded 8-bit pixels."""
     raw = np.frombuffer(base64.b64decode(data["pixels"]), dtype=np.uint8)
     hwc = raw.reshape(data["height"], data["width"], 3).copy()
     return torch.from_numpy(hwc).permute(2, 0, 1).float() / 255
 
 
 def _decode(uri):
-    """A PNG data URL as an (H, W, 3) uint8 array."""
+    """A PNG data URL as an (m, n, 3) uint8 array."""
     head, b64 = uri.split(",", 1)
     assert head == "data:image/png;base64", head
     return np.asarray(

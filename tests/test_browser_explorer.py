@@ -31,7 +31,7 @@ def ex(img):
 
 
 def _block_mean(arr, f):
-    """Reference: average f x f blocks of an (3, H, W) array of 8-bit levels, halves rounded up."""
+    """Reference: average f x f blocks of an (3, m, n) array of 8-bit levels, halves rounded up."""
     c, h, w = arr.shape
     means = arr.reshape(c, h // f, f, w // f, f).mean(axis=(2, 4))
     return np.floor(means + 0.5) / 255

@@ -292,6 +292,6 @@ def test_center_crop_and_to_hwc_name_themselves_in_errors():
         mh.center_crop(torch.zeros(3, 4, 4), 5)
     with pytest.raises(
         ValueError,
-        match=r"to_hwc: 'img' must be a tensor of shape \(C, H, W\)",
+        match=r"to_hwc: 'img' must be a tensor of shape \(C, m, n\)",
     ):
         mh.to_hwc(torch.zeros(4, 4))

@@ -67,7 +67,7 @@ CASES = [
     ("img-sparse", lambda d: mh.reconstruct(d.img.to_sparse(), rank=2), TypeError, "reconstruct: 'masked_img'", ".to_dense()"),
     ("img-meta", lambda d: mh.reconstruct(torch.empty(3, 8, 8, device="meta"), rank=2), ValueError, "reconstruct: 'masked_img'", "'meta' device"),
     ("img-hwc", lambda d: mh.reconstruct(d.masked.permute(1, 2, 0), rank=2), ValueError, "reconstruct: 'masked_img'", ".permute(2, 0, 1)"),
-    ("img-grey", lambda d: mh.reconstruct(d.masked[0], rank=2), ValueError, "reconstruct: 'masked_img'", ".expand(3, H, W)"),
+    ("img-grey", lambda d: mh.reconstruct(d.masked[0], rank=2), ValueError, "reconstruct: 'masked_img'", ".expand(3, m, n)"),
     ("img-rgba", lambda d: mh.reconstruct(torch.cat([d.masked, d.masked[:1]]), rank=2), ValueError, "reconstruct: 'masked_img'", "img[:3]"),
     ("img-batch", lambda d: mh.reconstruct(d.masked[None], rank=2), ValueError, "reconstruct: 'masked_img'", "img[0]"),
     ("img-255", lambda d: mh.reconstruct(d.masked * 255, rank=2), ValueError, "reconstruct: 'masked_img'", "Divide 8-bit data by 255"),

@@ -80,7 +80,7 @@ def test_mask_image_rejects_bad_prop(small_img, prop, exc, match):
         (
             torch.zeros(48, 64),
             ValueError,
-            r"mask_image: 'img' must be a tensor of shape \(3, H, W\); got shape \(48, 64\)",
+            r"mask_image: 'img' must be a tensor of shape \(3, m, n\); got shape \(48, 64\)",
         ),
         (
             torch.zeros(3, 4, 4, dtype=torch.uint8),

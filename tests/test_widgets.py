@@ -213,7 +213,7 @@ def test_static_ranks_above_max_rank_are_dropped(img):
 
 def test_sliders_update_lazily_and_rank_slider_stops_at_max_rank(img):
     ui = mh.explorer(img, rank=2, max_rank=100, static=False)
-    assert ui.rank_slider.max == 28  # min(H, W)
+    assert ui.rank_slider.max == 28  # min(m, n)
     assert (
         not ui.rank_slider.continuous_update
         and not ui.prop_slider.continuous_update
