@@ -5,7 +5,7 @@ shape (m, n), True = missing; a masked image holds NaN at missing pixels in all 
 
 >>> import matfill_helpers as mh
 >>> sorted(mh.METHODS)
-['als', 'gd', 'patches', 'rff']
+['als', 'gd', 'hardimpute', 'patches', 'rff', 'softimpute']
 """
 
 from .browser_explorer import BrowserExplorer, browser_explorer, fit_image

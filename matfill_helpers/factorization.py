@@ -22,9 +22,15 @@ from ._validation import (
 from .als import CENTERS, factorize_als, reconstruct_als
 from .gd import factorize_gd
 from .rff import RFF_OPTIONS, check_rff_options, reconstruct_rff
+from .softimpute import factorize_softimpute, reconstruct_softimpute
 from .threads import threads_for
 
-_FACTORIZERS = {"gd": factorize_gd, "als": factorize_als}
+_FACTORIZERS = {
+    "gd": factorize_gd,
+    "als": factorize_als,
+    "softimpute": factorize_softimpute,
+    "hardimpute": lambda A, k, **o: factorize_softimpute(A, k, hard=True, **o),
+}
 _GD_OPTIONS = {
     "lr",
     "steps",
@@ -43,7 +49,14 @@ _ALS_OPTIONS = {
     "H0",
     "center",
 }
-_OPTIONS = {"gd": _GD_OPTIONS, "als": _ALS_OPTIONS}
+_SOFT_OPTIONS = {"ridge", "max_iters", "tol", "center", "Z0"}
+_OPTIONS = {
+    "gd": _GD_OPTIONS,
+    "als": _ALS_OPTIONS,
+    "softimpute": _SOFT_OPTIONS,
+    "hardimpute": _SOFT_OPTIONS - {"ridge"},
+}
+_IMPUTERS = {"softimpute", "hardimpute"}
 
 #: Tuned GD options: small init, the ALS objective (squared error + ridge), early stopping.
 #: The defaults of ``method="gd"`` stay the blog post's.
@@ -73,7 +86,7 @@ def _check_options(method, options, func, *, h0_shape=None):
         )
     if method == "rff":
         return check_rff_options(options, func=func)
-    if method not in _FACTORIZERS:
+    if method not in _FACTORIZERS and method not in _IMPUTERS:
         return dict(options)  # registered methods check their own values
     out = dict(options)
     for name in ("ridge", "lr", "init_scale"):
@@ -83,7 +96,7 @@ def _check_options(method, options, func, *, h0_shape=None):
             )
     if "tol" in options and not (method == "gd" and options["tol"] is None):
         check_positive(options["tol"], func=func, name="tol", allow_zero=True)
-    for name in ("steps", "max_sweeps", "check_every"):
+    for name in ("steps", "max_sweeps", "check_every", "max_iters"):
         if name in options:
             check_int(options[name], func=func, name=name, low=1)
     if "loss" in options:
@@ -103,6 +116,11 @@ def _check_options(method, options, func, *, h0_shape=None):
             "> 0 for method 'als' (it keeps every system solvable)",
             repr(options["ridge"]),
         )
+    if options.get("Z0") is not None:
+        Z0 = check_tensor(options["Z0"], func=func, name="Z0")
+        if not bool(torch.isfinite(Z0).all()):
+            _fail(func, "Z0", "finite", "NaN or inf values")
+        out["Z0"] = Z0
     if options.get("H0") is not None:
         H0 = check_tensor(options["H0"], func=func, name="H0")
         if h0_shape is not None and tuple(H0.shape) != tuple(h0_shape):
@@ -119,11 +137,22 @@ def _check_options(method, options, func, *, h0_shape=None):
     return out
 
 
+def _check_z0(Z0, shape, func):
+    if tuple(Z0.shape) != shape:
+        _fail(
+            func,
+            "Z0",
+            f"of the data's shape {shape} (a warm start)",
+            f"shape {tuple(Z0.shape)}",
+        )
+
+
 #: What to try when a method breaks down (its result holds NaN or inf).
 _BREAKDOWN_FIX = {
     "gd": "Try a smaller 'lr' (default 0.01) or 'init_scale', the tuned options "
     "(**mh.GD_TUNED), or method='als'.",
     "als": "Try a larger 'ridge' (default 1.0).",
+    "softimpute": "Try a larger 'ridge' (default 1.0).",
     "rff": "Try a larger 'ridge' or, with solver='adam', a smaller 'learning_rate'.",
 }
 
@@ -231,6 +260,9 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     )
     if options.get("H0") is not None:
         options["H0"] = options["H0"][None]  # (1, k, n): a batch of one
+    if options.get("Z0") is not None:
+        _check_z0(options["Z0"], tuple(A.shape), "factorize")
+        options["Z0"] = options["Z0"][None]  # (1, m, n)
     g = check_generator(generator, func="factorize")
     A = A.to(_compute_dtype(A))
     with threads_for(A):  # one thread for a small problem (see threads.py)
@@ -266,10 +298,14 @@ METHODS = {
     "gd": _reconstruct_lowrank("gd"),
     "als": reconstruct_als,  # centred: W @ H + mu (see als.py)
     "rff": _reconstruct_rff,
+    "softimpute": reconstruct_softimpute,  # rank: an optional cap
+    "hardimpute": lambda masked, **o: reconstruct_softimpute(
+        masked, hard=True, **o
+    ),
 }
 _BUILTIN = frozenset(METHODS)
 
-_RANKLESS = {"rff"}
+_RANKLESS = {"rff", "softimpute"}
 _OPTIONS["rff"] = set(RFF_OPTIONS)
 
 
@@ -403,6 +439,8 @@ def reconstruct(
     elif rank is not None:  # unused, but a wrong type is still a mistake
         rank = check_int(rank, func=func, name="rank", low=1)
     options = _check_options(method, options, func, h0_shape=(3, rank, Ww))
+    if options.get("Z0") is not None:
+        _check_z0(options["Z0"], tuple(masked_img.shape), func)
     if not isinstance(keep_observed, bool):
         _fail(
             func,
@@ -423,7 +461,8 @@ def reconstruct(
     g = check_generator(generator, func=func)
     home = masked_img.device
     work = masked_img.to(device or home, _compute_dtype(masked_img))
-    grad = torch.no_grad() if method == "als" else torch.enable_grad()
+    no_grad = method == "als" or method in _IMPUTERS
+    grad = torch.no_grad() if no_grad else torch.enable_grad()
     with grad, threads_for(work):  # one thread for a small problem
         recon = METHODS[method](work, rank=rank, generator=g, **options)
     recon = _check_finite(recon.detach(), func=func, method=method)

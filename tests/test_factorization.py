@@ -351,7 +351,7 @@ def test_reconstruct_rejects_image_with_no_observed_pixel():
             2,
             dict(method="nmf"),
             ValueError,
-            r"factorize: 'method' must be one of \['als', 'gd'\]; got 'nmf'",
+            r"factorize: 'method' must be one of \['als', 'gd', 'hardimpute', 'softimpute'\]; got 'nmf'",
         ),
         (
             torch.zeros(5, 4),

@@ -121,7 +121,7 @@ CASES = [
     ("A-list", lambda d: mh.factorize([[1.0, 2.0]], 1), TypeError, "factorize: 'A'", "a torch.Tensor"),
     ("A-int", lambda d: mh.factorize(torch.ones(4, 4, dtype=torch.int32), 2), TypeError, "factorize: 'A'", ".float()"),
     ("k-str", lambda d: mh.factorize(d.A, "2"), TypeError, "factorize: 'k'", "an int"),
-    ("factorize-method", lambda d: mh.factorize(d.A, 2, method="rff"), ValueError, "factorize: 'method'", "['als', 'gd']"),
+    ("factorize-method", lambda d: mh.factorize(d.A, 2, method="rff"), ValueError, "factorize: 'method'", "['als', 'gd', 'hardimpute', 'softimpute']"),
     # RFF through reconstruct
     ("rff-epochs-negative", lambda d: rec(d, method="rff", solver="adam", epochs=-5), ValueError, "reconstruct: 'epochs'", "got -5"),
     ("rff-epochs-zero", lambda d: rec(d, method="rff", solver="adam", epochs=0), ValueError, "reconstruct: 'epochs'", "got 0"),
