@@ -58,7 +58,8 @@ _OPTIONS = {
 }
 _IMPUTERS = {"softimpute", "hardimpute"}
 
-#: Tuned GD options: small init, the ALS objective (squared error + ridge), early stopping.
+#: Tuned GD options: small init, the ALS objective (squared error + ridge), a stopping rule on the
+#: training loss (``tol``) and a learning rate of 0.02.
 #: The defaults of ``method="gd"`` stay the blog post's.
 GD_TUNED = {
     "init_scale": 0.1,
