@@ -111,7 +111,7 @@ def fit_image(img, size):
         crop_h = W * h / w
     Ry = _area_weights(H, (H - crop_h) / 2, crop_h, h)  # (h, H)
     Rx = _area_weights(W, (W - crop_w) / 2, crop_w, w)  # (w, W)
-    out = np.einsum("yH,cHW,xW->cyx", Ry, src, Rx)  # (3, h, w)
+    out = Ry @ src @ Rx.T  # (h, m) @ (3, m, n) @ (n, w) -> (3, h, w)
     out = np.floor(np.clip(out, 0, 255) + 0.5) / 255
     return torch.from_numpy(out).float()
 
