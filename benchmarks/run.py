@@ -66,6 +66,7 @@ BEFORE_1024_PSNR = 27.87
 ALS_RANKS = (50, 100, 200, 300, 400, 500)
 # --scale: SoftImpute's SVD is capped at this rank (a randomized SVD) on the large photos
 SOFT_RANK_CAP = 50
+SOFT_PHOTO = dict(photo="china", size=400)
 GRID_PROPS, GRID_RANKS = (0.1, 0.4, 0.8), (50, 100, 300, 400)
 EXPLORER_CHANGES = [("rank", r) for r in (11, 12, 13, 14, 15)] + [
     ("prop", p) for p in (0.45, 0.4, 0.35, 0.3)
@@ -358,7 +359,7 @@ def scale_section(progress):
             )
         )
     for name, image in (
-        ("china-400", dict(photo="china", size=400)),
+        ("china-" + str(SOFT_PHOTO["size"]), SOFT_PHOTO),
         ("mosaic", dict(mosaic=SCALE_SHAPE)),
     ):
         res = bm.run_in_subprocess(

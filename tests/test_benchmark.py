@@ -339,6 +339,8 @@ def test_scale_section_reports_every_measurement(monkeypatch):
         run, "SCALE_OPTIONS", dict(rank=5, clusters=4, iters=2)
     )
     monkeypatch.setattr(run, "ALS_RANKS", (2, 4))
+    monkeypatch.setattr(run, "SOFT_RANK_CAP", 4)
+    monkeypatch.setattr(run, "SOFT_PHOTO", dict(photo="china", size=40))
     monkeypatch.setattr(
         run.bm, "run_in_subprocess", lambda job, **kw: bm.run_job(job)
     )
@@ -350,13 +352,19 @@ def test_scale_section_reports_every_measurement(monkeypatch):
         "als_rank_4",
         "patches_crop",
         "patches_full",
+        "softimpute_china-40",
+        "softimpute_mosaic",
         "threads",
     ]
+    assert lines[2].startswith(
+        "- SoftImpute (ridge 1, rank cap 4: randomized SVD) on china-40"
+    )
+    assert "peak" in lines[3] and "PSNR missing" in lines[3]
     assert (
         "on the 32 x 32 photo" in lines[0] and "before: 27.87 dB" in lines[0]
     )
     assert "on the 64 x 96 photo" in lines[1] and "<= 60 s" in lines[1]
-    assert lines[2].startswith("- ALS rank 2 on 1024 x 1024 (2 sweeps): peak")
+    assert lines[4].startswith("- ALS rank 2 on 1024 x 1024 (2 sweeps): peak")
     assert lines[-1] == "  - GD 8, threads 1: 0.10 s (0.10 s of CPU)"
 
 
