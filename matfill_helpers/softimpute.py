@@ -138,16 +138,10 @@ def factorize_softimpute(A, k, *, generator=None, hard=False, **options):
     same ``ridge`` among all factorizations of ``Z`` (``||W||^2 + ||H||^2 = 2 ||Z||_*``).
     Returns ``W`` (batch, m, k), ``H`` (batch, k, n) and the history (n_iters, batch).
     """
-    M = (~torch.isnan(A)).to(A.dtype)
     Z, _, history = soft_impute(A, rank=k, hard=hard, **options)
-    U, S, Vh = _svd(Z, k)  # Z has rank <= k: these are its exact factors
-    root = S.clamp_min(0).sqrt()  # (B, q)
-    W, H = U * root[:, None, :], root[:, :, None] * Vh
-    q = S.shape[-1]
-    if (
-        q < k
-    ):  # fewer singular values than k (k > min(m, n) cannot happen here)
-        W = torch.cat([W, W.new_zeros(W.shape[0], W.shape[1], k - q)], 2)
-        H = torch.cat([H, H.new_zeros(H.shape[0], k - q, H.shape[2])], 1)
-    del M
+    U, S, Vh = _svd(
+        Z, k
+    )  # k <= min(m, n) singular triplets; Z has rank <= k: exact factors
+    root = S.clamp_min(0).sqrt()  # (B, k)
+    W, H = U * root[:, None, :], root[:, :, None] * Vh  # (B, m, k), (B, k, n)
     return W, H, history
