@@ -8,14 +8,14 @@
 
 Every method runs in this one process on the same images and masks (``mh.mask_image`` with seed 0
 at 10, 40 and 80 % missing). Times are medians of timed calls after a warm-up (see
-``matfill_helpers.benchmark``). Every method runs with fixed defaults: no setting is chosen by
-looking at the missing pixels. Each table is followed by the same cases on ``--seeds`` masks (seeds
-0..N-1, default 5; one timed run per extra mask): the mean ± standard deviation of the PSNR on the
-missing pixels, and per case the best method with its paired lead over the runner-up on the same
-masks, called clear only when the lead exceeds its standard deviation. A second table runs ALS, the
-patch method, the biharmonic fill and the mean fill (the floor) at 90 and 95 % missing on china,
-flower and scikit-image's astronaut, coffee and chelsea; a third, on images the patch method was
-not tuned on. ``--scale`` measures, each in a fresh process: the patch method on a 2000 x 3000
+``matfill_helpers.evaluation.benchmark``). Every method runs with fixed defaults: no setting is
+chosen by looking at the missing pixels. Each table is followed by the same cases on ``--seeds``
+masks (seeds 0..N-1, default 5; one timed run per extra mask): the mean ± standard deviation of the
+PSNR on the missing pixels, and per case the best method with its paired lead over the runner-up on
+the same masks, called clear only when the lead exceeds its standard deviation. A second table runs
+ALS, the patch method, the biharmonic fill and the mean fill (the floor) at 90 and 95 % missing on
+china, flower and scikit-image's astronaut, coffee and chelsea; a third, on images the patch method
+was not tuned on. ``--scale`` measures, each in a fresh process: the patch method on a 2000 x 3000
 photo and on a 1024 x 1024 crop of it (time, peak memory, quality against the method before this
 benchmark existed), ALS's peak memory on 1024 x 1024 for ranks up to 500, and 1 against 2 torch
 threads on small problems while another process keeps a core busy. The results are also written as
@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 import matfill_helpers as mh  # noqa: E402
-from matfill_helpers import benchmark as bm  # noqa: E402
-from matfill_helpers.als import svd_init  # noqa: E402
+from matfill_helpers.evaluation import benchmark as bm  # noqa: E402
+from matfill_helpers.methods.als import svd_init  # noqa: E402
 
 PROPS = (0.1, 0.4, 0.8)
 HIGH_PROPS = (0.9, 0.95)

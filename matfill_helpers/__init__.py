@@ -8,38 +8,49 @@ shape (m, n), True = missing; a masked image holds NaN at missing pixels in all 
 ['als', 'gd', 'hardimpute', 'patches', 'rff', 'softimpute']
 """
 
-from .browser_explorer import BrowserExplorer, browser_explorer, fit_image
-from .device import default_device
-from .experiment import run_grid
-from .factorization import (
-    GD_TUNED,
-    METHODS,
-    factorize,
-    reconstruct,
-    register_method,
-)
-from .glue import glue
-from .images import SAMPLES, center_crop, load_image, to_hwc
-from .masking import (
+from .core.images import SAMPLES, center_crop, load_image, to_hwc
+from .core.masking import (
     apply_mask,
     block_mask_image,
     mask_image,
     missing_mask,
     random_mask_image,
 )
-from .metrics import metrics
-from .patches import (
-    reconstruct_patches,
-    smooth_fill,
-)  # registers method "patches"
-from .plotting import (
+from .core.metrics import metrics
+from .device import default_device
+from .evaluation.experiment import run_grid
+from .evaluation.tuning import holdout, tune
+from .explore.browser_explorer import (
+    BrowserExplorer,
+    browser_explorer,
+    fit_image,
+)
+from .explore.plotting import (
     image_to_rgb,
     plot_image_completion,
     plot_loss_curves,
     plot_metric_curves,
     show_images,
 )
-from .rff import (
+from .explore.static_explorer import (
+    StaticExplorer,
+    explore_setting,
+    static_explorer,
+)
+from .explore.widgets import Explorer, explorer
+from .glue import glue
+from .methods.patches import (
+    reconstruct_patches,
+    smooth_fill,
+)  # registers method "patches"
+from .methods.registry import (
+    GD_TUNED,
+    METHODS,
+    factorize,
+    reconstruct,
+    register_method,
+)
+from .methods.rff import (
     create_coordinate_map,
     create_linear_model,
     create_rff_features,
@@ -47,9 +58,6 @@ from .rff import (
     fit_ridge,
     train,
 )
-from .static_explorer import StaticExplorer, explore_setting, static_explorer
-from .tuning import holdout, tune
-from .widgets import Explorer, explorer
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers import benchmark as bm
+from matfill_helpers.evaluation import benchmark as bm
 
 
 @pytest.fixture(scope="module")

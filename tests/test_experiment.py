@@ -73,7 +73,7 @@ def test_an_explorer_setting_masks_like_run_grid_whatever_the_method():
 
 
 def test_benchmark_cases_mask_like_run_grid():
-    from matfill_helpers import benchmark as bm
+    from matfill_helpers.evaluation import benchmark as bm
 
     img = mh.load_image("flower", size=20)
     grid = mh.run_grid(img, props=[0.1, 0.5], ranks=[2], generator=2)

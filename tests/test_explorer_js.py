@@ -1,4 +1,4 @@
-"""The explorer's JavaScript (matfill_helpers/js/als.js) against the Python helpers it mirrors.
+"""The explorer's JavaScript (matfill_helpers/explore/js/als.js) against the Python helpers it mirrors.
 
 Each test sends inputs to ``tests/js/run_als.js`` under Node.js and compares the answers with
 torch: the random numbers and masks bit for bit, the linear algebra in float64 to ~1e-9, and a
@@ -16,8 +16,8 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers import als
-from matfill_helpers.browser_explorer import ALS_DEFAULTS, _als_centres
+from matfill_helpers.explore.browser_explorer import ALS_DEFAULTS, _als_centres
+from matfill_helpers.methods import als
 
 pytestmark = pytest.mark.node
 

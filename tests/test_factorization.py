@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers.als import (
+from matfill_helpers.methods.als import (
     biases,
     factorize_als,
     reconstruct_als,
@@ -103,7 +103,7 @@ def test_batched_als_row_solve_equals_naive_per_row_solve():
 
 
 def test_row_grams_chunking_matches_unchunked(monkeypatch):
-    import matfill_helpers.als as als
+    import matfill_helpers.methods.als as als
 
     g = torch.Generator().manual_seed(1)
     M = (torch.rand(2, 30, 9, generator=g) < 0.5).float()
@@ -121,7 +121,7 @@ def test_row_grams_chunking_matches_unchunked(monkeypatch):
 
 
 def test_reconstruct_als_centres_each_channel_on_its_observed_mean(small_img):
-    from matfill_helpers.als import observed_mean
+    from matfill_helpers.methods.als import observed_mean
 
     masked, mask = mh.mask_image(small_img, 0.99, generator=0)
     recon = mh.reconstruct(masked, rank=10, method="als", generator=0)

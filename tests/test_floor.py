@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers import benchmark as bm
+from matfill_helpers.evaluation import benchmark as bm
 
 TOL = 1e-3  # dB: equal up to rounding counts as "not below"
 # the methods held to the floor with their defaults. GD's defaults are the blog post's exact

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers.patches import fit_patch_rows, kmeans
+from matfill_helpers.methods.patches import fit_patch_rows, kmeans
 
 
 def sinusoid_image(h=40, w=48):
@@ -297,7 +297,7 @@ def test_patches_cuda_matches_cpu(small_img):
 
 
 def test_pyramid_fill_keeps_observed_entries_and_fills_a_constant_exactly():
-    from matfill_helpers.als import pyramid_fill
+    from matfill_helpers.methods.als import pyramid_fill
 
     g = torch.Generator().manual_seed(0)
     A = torch.full((2, 30, 20), 0.25)
@@ -333,7 +333,7 @@ def naive_refit_rows(Y, Wt, mu, Vs, noise):
 
 
 def test_weighted_refit_equals_naive_per_row_solve():
-    from matfill_helpers.patches import patch_model, refit_rows
+    from matfill_helpers.methods.patches import patch_model, refit_rows
 
     g = torch.Generator().manual_seed(0)
     P = torch.rand(50, 27, generator=g)  # 3 x 3 RGB patches
@@ -348,7 +348,7 @@ def test_weighted_refit_equals_naive_per_row_solve():
 
 
 def test_patches_bands_and_model_sample_bound_the_work(monkeypatch):
-    import matfill_helpers.patches as patches
+    import matfill_helpers.methods.patches as patches
 
     img = mh.load_image("china", size=48)
     masked, mask = mh.mask_image(img, 0.5, generator=0)
@@ -387,7 +387,7 @@ def test_patches_runs_its_bands_on_several_threads_with_the_same_result():
             torch.set_num_threads(n)
             with pytest.MonkeyPatch.context() as mp:
                 mp.setattr(threads, "SMALL_PROBLEM", 0)  # no one-thread rule
-                mp.setattr("matfill_helpers.patches._BAND_PATCHES", 60)
+                mp.setattr("matfill_helpers.methods.patches._BAND_PATCHES", 60)
                 results.append(
                     mh.reconstruct(
                         masked, rank=8, method="patches", generator=0, iters=2
@@ -400,7 +400,7 @@ def test_patches_runs_its_bands_on_several_threads_with_the_same_result():
 
 
 def test_shrink_to_mean_keeps_a_good_smooth_fill_and_drops_a_bad_one():
-    from matfill_helpers.patches import shrink_to_mean
+    from matfill_helpers.methods.patches import shrink_to_mean
 
     g = torch.Generator().manual_seed(0)
     ramp = torch.linspace(0.2, 0.8, 40).expand(3, 30, 40).contiguous()
@@ -418,7 +418,7 @@ def test_shrink_to_mean_keeps_a_good_smooth_fill_and_drops_a_bad_one():
 def test_warm_passes_use_warm_stride_and_large_images_default_to_twice(
     monkeypatch,
 ):
-    import matfill_helpers.patches as patches
+    import matfill_helpers.methods.patches as patches
 
     img = mh.load_image("china", size=48)
     masked, mask = mh.mask_image(img, 0.5, generator=0)

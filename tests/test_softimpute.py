@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import matfill_helpers as mh
-from matfill_helpers.softimpute import soft_impute, soft_threshold
+from matfill_helpers.methods.softimpute import soft_impute, soft_threshold
 
 
 def _low_rank(m, n, r, seed):

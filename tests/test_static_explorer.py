@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 import matfill_helpers as mh
-from matfill_helpers.static_explorer import data_uri, encode_image
+from matfill_helpers.explore.static_explorer import data_uri, encode_image
 
 PROPS, RANKS = [0.2, 0.6], [2, 5]
 

@@ -3,7 +3,7 @@ import torch
 
 import matfill_helpers as mh
 from matfill_helpers import threads
-from matfill_helpers.factorization import _OPTIONS
+from matfill_helpers.methods.registry import _OPTIONS
 
 
 @pytest.fixture

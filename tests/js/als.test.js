@@ -1,10 +1,10 @@
-// Unit tests of matfill_helpers/js/als.js that need no Python: `node --test tests/js/als.test.js`
+// Unit tests of matfill_helpers/explore/js/als.js that need no Python: `node --test tests/js/als.test.js`
 // (tests/test_explorer_js.py runs them, next to the comparisons with torch).
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const path = require("node:path");
-const ALS = require(path.join(__dirname, "..", "..", "matfill_helpers", "js", "als.js"));
+const ALS = require(path.join(__dirname, "..", "..", "matfill_helpers", "explore", "js", "als.js"));
 
 test("mt19937 gives the reference outputs for the reference seed 5489", () => {
   const next = ALS.mt19937(5489);

@@ -1,9 +1,9 @@
-// Runs functions of matfill_helpers/js/als.js for tests/test_explorer_js.py: reads a JSON list of
+// Runs functions of matfill_helpers/explore/js/als.js for tests/test_explorer_js.py: reads a JSON list of
 // requests on stdin ({ op, ... }), writes a JSON list of answers on stdout. Arrays arrive and
 // leave as plain JSON arrays (row-major, as the JavaScript module stores them).
 "use strict";
 const path = require("path");
-const ALS = require(path.join(__dirname, "..", "..", "matfill_helpers", "js", "als.js"));
+const ALS = require(path.join(__dirname, "..", "..", "matfill_helpers", "explore", "js", "als.js"));
 
 const f64 = (a) => Float64Array.from(a);
 const list = (a) => Array.from(a);

@@ -21,10 +21,10 @@ import time
 import numpy as np
 import torch
 
-from ._validation import _fail, check_int, check_positive
-from .factorization import GD_TUNED, reconstruct
-from .masking import mask_image
-from .metrics import metrics
+from .._validation import _fail, check_int, check_positive
+from ..core.masking import mask_image
+from ..core.metrics import metrics
+from ..methods.registry import GD_TUNED, reconstruct
 
 #: The reference every time is compared with: the blog post's method with its exact defaults.
 REFERENCE = "GD (blog)"
@@ -52,7 +52,7 @@ def load_photo(name, *, size=None):
     >>> load_photo("coffee", size=64).shape
     torch.Size([3, 64, 64])
     """
-    from .images import center_crop, load_image
+    from ..core.images import center_crop, load_image
 
     if name not in SKIMAGE_PHOTOS:
         return load_image(name, size=size)
@@ -588,7 +588,7 @@ def run_job(job):
     """
     import resource
 
-    from . import threads
+    from .. import threads
 
     if not job.get("auto_threads", True):
         threads.SMALL_PROBLEM = 0
@@ -635,7 +635,7 @@ def run_in_subprocess(job, *, threads=None, timeout=900):
     if threads is not None:  # torch reads MKL_NUM_THREADS last
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     code = (
-        "import json, sys; from matfill_helpers.benchmark import run_job; "
+        "import json, sys; from matfill_helpers.evaluation.benchmark import run_job; "
         "print(json.dumps(run_job(json.loads(sys.argv[1]))))"
     )
     try:

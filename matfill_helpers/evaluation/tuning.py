@@ -12,7 +12,7 @@ import itertools
 
 import torch
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,
@@ -21,8 +21,8 @@ from ._validation import (
     check_int,
     check_prop,
 )
-from .factorization import METHODS, reconstruct
-from .metrics import metrics
+from ..core.metrics import metrics
+from ..methods.registry import METHODS, reconstruct
 
 
 def holdout(masked_img, fraction=0.1, *, generator=None):

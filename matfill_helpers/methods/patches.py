@@ -49,10 +49,10 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from ._validation import _fail, check_int, check_positive
+from .._validation import _fail, check_int, check_positive
+from ..threads import num_threads, one_thread
 from .als import pyramid_fill
-from .factorization import register_method
-from .threads import num_threads, one_thread
+from .registry import register_method
 
 # at most this many observed pixels: shrink the smooth start (see shrink_to_mean)
 _FEW_OBSERVED = 1024
@@ -78,7 +78,7 @@ def smooth_fill(masked_img, *, iters=50):
     Minimises ``||Laplacian(u)||^2`` over the missing pixels with the observed ones fixed
     (the classical method of scikit-image's ``inpaint_biharmonic``; Damelin and Hoang 2018), with a
     fixed number of conjugate-gradient steps from a coarse-to-fine average fill
-    (:func:`~matfill_helpers.als.pyramid_fill`).
+    (:func:`~matfill_helpers.methods.als.pyramid_fill`).
 
     Parameters
     ----------

@@ -7,8 +7,8 @@ notebook. Every element id starts with the explorer's own ``uid``, so several ex
 one page.
 
 One setting (image, missing proportion, rank, method, seed) is computed by :func:`explore_setting`,
-the same function the live explorer (:mod:`matfill_helpers.widgets`) calls, so both show the same
-numbers for the same setting.
+the same function the live explorer (:mod:`matfill_helpers.explore.widgets`) calls, so both show
+the same numbers for the same setting.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,
@@ -32,9 +32,9 @@ from ._validation import (
     check_int,
     check_prop,
 )
-from .factorization import reconstruct
-from .masking import mask_image
-from .metrics import metrics
+from ..core.masking import mask_image
+from ..core.metrics import metrics
+from ..methods.registry import reconstruct
 from .plotting import image_to_rgb
 
 _FORMATS = {"png": "PNG", "jpeg": "JPEG"}
@@ -290,7 +290,7 @@ class StaticExplorer:
                 for p in props
             ]
 
-        from .masking import apply_mask
+        from ..core.masking import apply_mask
 
         self.data = {
             "ranks": [int(r) for r in ranks],

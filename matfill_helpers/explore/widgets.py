@@ -2,18 +2,17 @@
 
 ``explorer()`` returns an :class:`Explorer`. In a running notebook (Jupyter, VS Code, Colab) it
 displays as ipywidgets controls; every change recomputes one setting with
-:func:`~matfill_helpers.static_explorer.explore_setting` (synchronously, so code can drive it) and
-caches it, so returning to a setting is instant. Images are sent as PNG bytes (no matplotlib per
-update).
-
+:func:`~matfill_helpers.explore.static_explorer.explore_setting` (synchronously, so code can drive
+it) and caches it, so returning to a setting is instant. Images are sent as PNG bytes (no
+matplotlib per update).
 Displayed, an ``Explorer`` offers two representations of itself: the live widget view
 (``application/vnd.jupyter.widget-view+json``) and, as ``text/html``, a view that needs no
-kernel: for ALS a :class:`~matfill_helpers.browser_explorer.BrowserExplorer`, which recomputes
-any rank, proportion, seed or photo in the reader's browser (JavaScript), for the other methods a
-:class:`~matfill_helpers.static_explorer.StaticExplorer` precomputed on a grid of ranks x
-proportions. A notebook front end with a kernel shows the widget; the book's HTML builder is told
-to prefer ``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``), so the published page
-shows controls that work without a kernel instead of a dead widget.
+kernel: for ALS a :class:`~matfill_helpers.explore.browser_explorer.BrowserExplorer`, which
+recomputes any rank, proportion, seed or photo in the reader's browser (JavaScript), for the other
+methods a :class:`~matfill_helpers.explore.static_explorer.StaticExplorer` precomputed on a grid of
+ranks x proportions. A notebook front end with a kernel shows the widget; the book's HTML builder
+is told to prefer ``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``), so the
+published page shows controls that work without a kernel instead of a dead widget.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import numbers
 import time
 from collections import OrderedDict
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,
@@ -30,6 +29,8 @@ from ._validation import (
     check_int,
     check_prop,
 )
+from ..core.images import load_image
+from ..methods.registry import _RANKLESS, METHODS
 from .browser_explorer import (
     ALS_DEFAULTS,
     DEFAULT_SIZE,
@@ -37,8 +38,6 @@ from .browser_explorer import (
     fit_image,
     image_name,
 )
-from .factorization import _RANKLESS, METHODS
-from .images import load_image
 from .static_explorer import StaticExplorer, encode_image, explore_setting
 
 #: The proportions offered by the slider (and the static grid's default rows).

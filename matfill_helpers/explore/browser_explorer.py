@@ -3,9 +3,9 @@
 The published book has no Python kernel. :class:`BrowserExplorer` writes an HTML fragment whose
 controls (rank, missing proportion in 1 % steps, seed, the reader's own photo) recompute the
 reconstruction in the page, with ``js/als.js``: a line-by-line JavaScript twin of
-:func:`~matfill_helpers.als.factorize_als` (same start, same ridge systems solved by Cholesky,
-same stopping rule) that draws its masks with torch's own random number generator, so a seed
-hides the same pixels as :func:`~matfill_helpers.mask_image`. The page works from ``file://``,
+:func:`~matfill_helpers.methods.als.factorize_als` (same start, same ridge systems solved by
+Cholesky, same stopping rule) that draws its masks with torch's own random number generator, so a
+seed hides the same pixels as :func:`~matfill_helpers.mask_image`. The page works from ``file://``,
 loads nothing and sends nothing: the image's pixels, the two scripts and the setting computed by
 Python when the page was built (its first view) are all inline.
 
@@ -29,16 +29,16 @@ from importlib import resources
 import numpy as np
 import torch
 
-from ._validation import _describe, _fail, check_image, check_int, check_prop
-from .als import factorize_als
-from .factorization import reconstruct
-from .images import SAMPLES, _check_size, load_image
+from .._validation import _describe, _fail, check_image, check_int, check_prop
+from ..core.images import SAMPLES, _check_size, load_image
+from ..methods.als import factorize_als
+from ..methods.registry import reconstruct
 from .static_explorer import data_uri, explore_setting, save_page
 
 #: The explorer's default size: one update at rank 30 stays well under 0.3 s in the browser.
 DEFAULT_SIZE = 96
-#: Defaults of :func:`~matfill_helpers.als.factorize_als` that the page's ALS uses (read from
-#: its signature, so the page follows the Python helper).
+#: Defaults of :func:`~matfill_helpers.methods.als.factorize_als` that the page's ALS uses
+#: (read from its signature, so the page follows the Python helper).
 ALS_DEFAULTS = {
     name: inspect.signature(factorize_als).parameters[name].default
     for name in ("ridge", "max_sweeps", "tol")
@@ -55,7 +55,7 @@ def js_source(name):
     """
     if name not in _FILES:
         _fail("js_source", "name", f"one of {list(_FILES)}", repr(name))
-    path = resources.files("matfill_helpers").joinpath("js", name)
+    path = resources.files("matfill_helpers.explore").joinpath("js", name)
     return path.read_text(encoding="utf-8")
 
 
@@ -163,7 +163,8 @@ class BrowserExplorer:
     rank : int in [1, max_rank]; prop : float in [0.05, 0.95], a whole percentage; seed : int in
         [0, 2**31 - 1] (the first view, computed here with :func:`explore_setting`)
     max_rank : int, the rank slider's maximum (at most ``min(m, n)``)
-    ridge, max_sweeps, tol : the ALS options (as :func:`~matfill_helpers.als.factorize_als`)
+    ridge, max_sweeps, tol : the ALS options
+        (as :func:`~matfill_helpers.methods.als.factorize_als`)
     title : str, optional, shown above the controls
     image_name : str, how the page names the image (``"the sample image"``)
     display_px : int, the largest width of each of the three images on the page

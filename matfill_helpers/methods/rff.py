@@ -19,7 +19,7 @@ import torch
 from sklearn.kernel_approximation import RBFSampler
 from torch import nn
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,
@@ -16,9 +16,9 @@ from ._validation import (
     check_image,
     check_list,
 )
-from .factorization import _RANKLESS, METHODS, _check_options, reconstruct
-from .masking import apply_mask
-from .metrics import metrics
+from ..core.masking import apply_mask
+from ..core.metrics import metrics
+from ..methods.registry import _RANKLESS, METHODS, _check_options, reconstruct
 
 
 def _check_props(props, *, func):

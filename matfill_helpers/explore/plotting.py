@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,

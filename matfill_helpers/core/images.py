@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import torch
 
-from ._validation import _describe, _fail
+from .._validation import _describe, _fail
 
 SAMPLES = ("china", "flower")
 _SIXTEEN_BIT = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import (
+from .._validation import (
     _fail,
     check_generator,
     check_image,

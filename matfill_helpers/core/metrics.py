@@ -10,7 +10,7 @@ from __future__ import annotations
 from torchmetrics.functional.image import peak_signal_noise_ratio
 from torchmetrics.functional.regression import mean_squared_error
 
-from ._validation import _fail, check_image, check_mask
+from .._validation import _fail, check_image, check_mask
 
 
 def metrics(img, recon, *, mask=None):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import (
+from .._validation import (
     _describe,
     _fail,
     check_choice,
@@ -19,11 +19,11 @@ from ._validation import (
     check_positive,
     check_tensor,
 )
+from ..threads import threads_for
 from .als import CENTERS, factorize_als, reconstruct_als
 from .gd import factorize_gd
 from .rff import RFF_OPTIONS, check_rff_options, reconstruct_rff
 from .softimpute import factorize_softimpute, reconstruct_softimpute
-from .threads import threads_for
 
 _FACTORIZERS = {
     "gd": factorize_gd,
@@ -200,9 +200,10 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     method : ``"gd"`` (Adam; defaults are the blog post's: lr 0.01, 1000 steps, N(0, 1) init,
         norm loss) or ``"als"`` (masked alternating least squares with a ridge term)
     generator : torch.Generator, int or None
-    **options : passed to :func:`~matfill_helpers.gd.factorize_gd` (``lr, steps, init_scale, ridge,
-        loss, tol, check_every``) or :func:`~matfill_helpers.als.factorize_als` (``ridge,
-        max_sweeps, tol, init, init_scale, H0``, with ``H0`` of shape (k, n))
+    **options : passed to :func:`~matfill_helpers.methods.gd.factorize_gd` (``lr, steps,
+        init_scale, ridge, loss, tol, check_every``) or
+        :func:`~matfill_helpers.methods.als.factorize_als` (``ridge, max_sweeps, tol, init,
+        init_scale, H0``, with ``H0`` of shape (k, n))
 
     Returns
     -------

@@ -1,0 +1,11 @@
+"""The methods: one module each, and the registry that dispatches to them.
+
+- ``registry``: ``METHODS``, ``reconstruct``, ``factorize``, ``register_method``;
+- ``gd``: the blog's masked gradient descent (Adam on W and H);
+- ``als``: alternating ridge least squares, centring and the pyramid fill;
+- ``softimpute``: singular-value soft-thresholding, SoftImpute and Hard-Impute;
+- ``rff``: random Fourier features with a ridge fit;
+- ``patches``: low-rank fits of clustered patches (registers itself on import).
+"""
+
+from . import patches as _patches  # noqa: F401  (registers method "patches")
