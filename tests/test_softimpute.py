@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import matfill_helpers as mh
+from matfill_helpers.methods import softimpute as si
 from matfill_helpers.methods.softimpute import soft_impute, soft_threshold
 
 
@@ -147,3 +148,70 @@ def test_factorize_softimpute_returns_balanced_factors():
         W.pow(2).sum() + H.pow(2).sum(), 2 * nuclear, atol=1e-4, rtol=1e-4
     )
     assert len(history) >= 1
+
+
+@pytest.fixture(scope="module")
+def photo_channels():
+    # a 320 x 320 photo, half its pixels missing, each channel centred: large enough for the
+    # randomized SVD (min(m, n) > FULL_SVD_SIZE) at a small rank cap
+    img = mh.load_image("china", size=320)
+    masked, _ = mh.mask_image(img, 0.5, generator=0)
+    return masked - torch.nanmean(masked.flatten(1), 1)[:, None, None]
+
+
+def _full_svd_run(monkeypatch, A, **options):
+    with monkeypatch.context() as mp:
+        mp.setattr(si, "FULL_SVD_SIZE", 10**9)  # every SVD the full one
+        return si.soft_impute(A, **options)
+
+
+def test_randomized_svd_softimpute_agrees_with_the_full_svd(
+    monkeypatch, photo_channels
+):
+    options = dict(ridge=2.0, rank=40, max_iters=40, tol=0)
+    Z_full, S_full, h_full = _full_svd_run(
+        monkeypatch, photo_channels, **options
+    )
+    Z, S, h = si.soft_impute(photo_channels, **options)
+    assert (Z - Z_full).abs().max() < 5e-3
+    assert (Z - Z_full).abs().mean() < 1e-4
+    torch.testing.assert_close(h[-1], h_full[-1], rtol=1e-5, atol=0)
+
+
+def test_randomized_svd_hardimpute_reaches_the_same_objective(
+    monkeypatch, photo_channels
+):
+    # Hard-Impute's iterates depend on near-equal singular values (a non-convex problem), so
+    # the two runs may differ at a few pixels; the objective they reach must agree
+    options = dict(hard=True, rank=10, max_iters=30, tol=0)
+    Z_full, _, h_full = _full_svd_run(monkeypatch, photo_channels, **options)
+    Z, _, h = si.soft_impute(photo_channels, **options)
+    torch.testing.assert_close(h[-1], h_full[-1], rtol=1e-3, atol=0)
+    assert (Z - Z_full).abs().mean() < 5e-3
+
+
+def test_top_svd_is_exact_on_a_low_rank_matrix_and_returns_its_basis():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(2, 300, 5, generator=g) @ torch.randn(
+        2, 5, 280, generator=g
+    )
+    U, S, Vh, basis = si.top_svd(X, 5)
+    assert basis is not None and basis.shape == (2, 280, 5 + si.OVERSAMPLE)
+    torch.testing.assert_close((U * S[:, None, :]) @ Vh, X, atol=1e-3, rtol=0)
+    U2, S2, Vh2, _ = si.top_svd(X, 5, start=basis)  # a warm start
+    torch.testing.assert_close(S2, S, rtol=1e-5, atol=0)
+
+
+def test_softimpute_never_touches_torch_global_random_state(photo_channels):
+    # the randomized SVD draws from its own seeded generator: the result does not depend on
+    # torch's global seed, and the global state is left as it was
+    results = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        state = torch.get_rng_state()
+        Z, _, _ = si.soft_impute(
+            photo_channels, ridge=2.0, rank=20, max_iters=5
+        )
+        assert torch.equal(torch.get_rng_state(), state)
+        results.append(Z)
+    assert torch.equal(results[0], results[1])

@@ -273,6 +273,23 @@ def biases(A, *, ridge=1.0, sweeps=10):
 CENTERS = ("mean", "biases", "none")
 
 
+def center_offset(masked, center="mean", *, ridge=1.0):
+    """The offset that ``center`` subtracts before a factorization and adds back after it.
+
+    ``"mean"``: each matrix's observed mean, (batch, 1, 1); ``"biases"``: the mean plus row and
+    column biases (:func:`biases`, shrunk by ``ridge``), (batch, m, n); ``"none"``: 0.
+
+    >>> A = torch.tensor([[[1.0, float("nan")], [3.0, 5.0]]])
+    >>> center_offset(A).flatten().tolist(), center_offset(A, "none").item()
+    ([3.0], 0.0)
+    """
+    if center == "none":
+        return torch.zeros((), dtype=masked.dtype, device=masked.device)
+    if center == "biases":
+        return biases(masked, ridge=ridge)
+    return observed_mean(masked)[:, None, None]  # (B, 1, 1)
+
+
 def reconstruct_als(masked, *, rank, generator=None, center="mean", **options):
     """Centred ALS: ``W @ H + offset``, ``W, H`` from :func:`factorize_als` of ``masked - offset``.
 
@@ -297,12 +314,7 @@ def reconstruct_als(masked, *, rank, generator=None, center="mean", **options):
     >>> reconstruct_als(pixel, rank=1).flatten().tolist()
     [0.800000011920929, 0.30000001192092896, 0.6000000238418579]
     """
-    if center == "none":
-        offset = torch.zeros((), dtype=masked.dtype, device=masked.device)
-    elif center == "biases":
-        offset = biases(masked, ridge=options.get("ridge", 1.0))
-    else:
-        offset = observed_mean(masked)[:, None, None]  # (B, 1, 1)
+    offset = center_offset(masked, center, ridge=options.get("ridge", 1.0))
     W, H, _ = factorize_als(
         masked - offset, rank, generator=generator, **options
     )
