@@ -446,3 +446,24 @@ def test_warm_passes_use_warm_stride_and_large_images_default_to_twice(
     )
     torch.testing.assert_close(large, coarse, rtol=0, atol=0)
     assert patches.default_warm_stride(10**7, 2, 3) == 3  # at most the patch
+
+
+def test_patch_model_drops_directions_below_the_minimum_variance():
+    from matfill_helpers.methods.patches import patch_model, refit_rows
+
+    g = torch.Generator().manual_seed(0)
+    # 2 x 2 RGB patches (12 numbers) on a 2-dimensional subspace, plus tiny noise
+    P = torch.randn(400, 2, generator=g) @ torch.randn(2, 12, generator=g)
+    P = P + 1e-4 * torch.randn(400, 12, generator=g)
+    full = patch_model(P, 10)
+    lean = patch_model(P, 10, min_variance=1e-4)
+    assert full[1].shape == (12, 10) and lean[1].shape == (12, 2)
+    M = (torch.rand(400, 4, generator=g) > 0.5).float()
+    torch.testing.assert_close(
+        refit_rows(P, M, lean, noise=1e-4),
+        refit_rows(P, M, full, noise=1e-4),
+        atol=1e-3,
+        rtol=0,
+    )
+    # at least one direction is always kept
+    assert patch_model(P, 10, min_variance=1e9)[1].shape == (12, 1)

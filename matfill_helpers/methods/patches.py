@@ -16,7 +16,8 @@ structure:
    a. *Models.* Cut (a random sample of at most ``sample``) patches of the current estimate;
       group them by k-means on their shapes (a patch minus its mean colour) into ``clusters``
       groups (default 32, up to 96 on large images); fit each group a mean and a rank-``rank``
-      principal subspace (a Gaussian model).
+      principal subspace (a Gaussian model), without the directions whose variance is below
+      ``noise`` (the refit would shrink them by more than half).
    b. *Refit.* Give every patch of the image its group's model and refit its ``rank``
       coefficients to its pixels by weighted ridge regression (one small system per patch, as in
       ALS): an observed pixel has weight 1, a missing pixel the weight ``weight`` on the current
@@ -230,11 +231,15 @@ def nearest(X, centers, allowed=None):
     return d2.argmin(1)
 
 
-def patch_model(P, rank, *, channels=3):
+def patch_model(P, rank, *, channels=3, min_variance=0.0):
     """A Gaussian model of patches ``P`` (N, C * p2): mean and top-``rank`` principal directions.
 
+    Directions whose variance is not above ``min_variance`` are dropped (at least one is kept):
+    with ``min_variance = noise`` these are the directions the refit's prior shrinks by more
+    than half, which add almost nothing and cost the most time on flat groups.
+
     Returns ``(mu, Vs, outer)``: ``mu`` (d,) the mean patch, ``Vs`` (d, r) the directions scaled
-    by the square roots of their variances ``lambda`` (``r = min(rank, d)``), and ``outer``
+    by the square roots of their variances ``lambda`` (``r <= min(rank, d)``), and ``outer``
     (p2, r * r), for each pixel the sum over channels of the outer products of its rows of ``Vs``
     (so that the Gram matrix of a patch is its pixel weights times ``outer``).
 
@@ -251,6 +256,7 @@ def patch_model(P, rank, *, channels=3):
     cov = Pc.T @ Pc / N + 1e-12 * torch.eye(d, dtype=Pc.dtype, device=P.device)
     lam, V = torch.linalg.eigh(cov)  # ascending, (d,), (d, d)
     r = min(rank, d)
+    r = max(1, int((lam[-r:] > min_variance).sum()))  # drop flat directions
     Vs = (V[:, -r:] * lam[-r:].clamp_min(0).sqrt()).to(P.dtype)  # (d, r)
     Vq = Vs.view(channels, p2, r).permute(
         1, 0, 2
@@ -628,7 +634,9 @@ def _fill(
         )
         counts = torch.bincount(labels, minlength=clusters).tolist()
         models = {
-            c: patch_model(P[labels == c], rank, channels=C)
+            c: patch_model(
+                P[labels == c], rank, channels=C, min_variance=noise
+            )
             for c in range(clusters)
             if counts[c] > 0
         }
