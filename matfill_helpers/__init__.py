@@ -58,6 +58,7 @@ from .methods.rff import (
     fit_ridge,
     train,
 )
+from .methods.sparse import dct_fill
 
 __version__ = "0.1.0"
 
@@ -71,6 +72,7 @@ __all__ = [
     "create_coordinate_map",
     "create_linear_model",
     "create_rff_features",
+    "dct_fill",
     "default_device",
     "extract_not_nan_coordinates_pixels",
     "factorize",

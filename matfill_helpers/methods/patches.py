@@ -9,6 +9,9 @@ structure:
    over the missing pixels, observed ones fixed), solved by conjugate gradient. With at most
    1024 observed pixels it is blended with the mean fill, the blend chosen by cross-validation
    (:func:`shrink_to_mean`): a smooth interpolant of a few scattered pixels can overshoot.
+   Otherwise ``dct_iters`` steps of the sparse DCT fill (:func:`~.sparse.dct_fill`) start from
+   it: edges and textures that a smooth fill blurs come back where the observed pixels support
+   them.
 2. **Repeat** ``iters`` times, each pass on patches at stride ``stride`` shifted by a new offset
    (the passes before the last ``stride**2`` at ``warm_stride``: on a photo of more than 2
    megapixels twice the stride, see :func:`default_warm_stride`):
@@ -54,6 +57,7 @@ from .._validation import _fail, check_int, check_positive
 from ..threads import num_threads, one_thread
 from .als import pyramid_fill
 from .registry import register_method
+from .sparse import dct_fill
 
 # at most this many observed pixels: shrink the smooth start (see shrink_to_mean)
 _FEW_OBSERVED = 1024
@@ -425,12 +429,15 @@ def _shape(P, channels):
     return (flat - flat.mean(2, keepdim=True)).flatten(1)
 
 
-def _start(masked_img, iters, generator):
-    """Step 1: the smooth fill, shrunk towards the mean fill when few pixels are observed."""
+def _start(masked_img, iters, generator, dct_iters=0):
+    """Step 1: the smooth fill, shrunk towards the mean fill when few pixels are observed, then
+    ``dct_iters`` steps of the sparse DCT fill from it (:func:`~.sparse.dct_fill`)."""
     x = smooth_fill(masked_img, iters=iters)
     n_observed = int((~torch.isnan(masked_img).any(0)).sum())
     if n_observed <= _FEW_OBSERVED:  # then a smooth fill may lose to the mean
         x, _ = shrink_to_mean(masked_img, x, generator=generator, iters=iters)
+    elif dct_iters:
+        x = dct_fill(masked_img, start=x, iters=dct_iters, generator=generator)
     return x
 
 
@@ -492,9 +499,10 @@ def reconstruct_patches(
     patch=None,
     stride=2,
     clusters=None,
-    iters=6,
+    iters=4,
     noise=3e-4,
     smooth_iters=50,
+    dct_iters=60,
     weight=None,
     sample=65536,
     warm_stride=None,
@@ -514,6 +522,8 @@ def reconstruct_patches(
     iters : int >= 1, passes
     noise : float > 0, the ridge weight: the variance assumed for a pixel around its model
     smooth_iters : int >= 0, conjugate-gradient steps of the biharmonic start
+    dct_iters : int >= 0, steps of the sparse DCT fill from the biharmonic start (0: none; it is
+        skipped when at most 1024 pixels are observed)
     weight : float in [0, 1] or None, the weight of the current estimate at a missing pixel in
         each refit (None: :func:`default_weight` of the missing fraction)
     sample : int >= 1, the most patches the models of one pass are fitted on
@@ -546,6 +556,7 @@ def reconstruct_patches(
             iters=iters,
             noise=noise,
             smooth_iters=smooth_iters,
+            dct_iters=dct_iters,
             weight=weight,
             sample=sample,
             warm_stride=warm_stride,
@@ -564,6 +575,7 @@ def _fill(
     iters,
     noise,
     smooth_iters,
+    dct_iters,
     weight,
     sample,
     warm_stride,
@@ -581,6 +593,9 @@ def _fill(
         masked_img, rank, patch, stride, clusters, iters, noise, smooth_iters
     )
     sample = check_int(sample, func="reconstruct", name="sample", low=1)
+    dct_iters = check_int(
+        dct_iters, func="reconstruct", name="dct_iters", low=0
+    )
     if warm_stride is None:
         warm_stride = default_warm_stride(H * W, stride, patch)
     warm_stride = check_int(
@@ -601,7 +616,7 @@ def _fill(
     u0 = torch.nan_to_num(masked_img.float(), nan=0.0)  # (3, m, n)
     pixel_w = torch.where(missing, weight, 1.0).float()  # (1, m, n)
     with num_threads(workers):  # large arrays: torch's threads help here
-        x = _start(masked_img, smooth_iters, generator)
+        x = _start(masked_img, smooth_iters, generator, dct_iters)
     offsets = [(a, b) for a in range(stride) for b in range(stride)]
     warm_offsets = [
         (a, b) for a in range(warm_stride) for b in range(warm_stride)
@@ -685,6 +700,7 @@ register_method(
         "iters",
         "noise",
         "smooth_iters",
+        "dct_iters",
         "weight",
         "sample",
         "warm_stride",
