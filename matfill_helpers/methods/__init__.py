@@ -5,6 +5,7 @@
 - ``als``: alternating ridge least squares, centring and the pyramid fill;
 - ``softimpute``: singular-value soft-thresholding, SoftImpute and Hard-Impute;
 - ``rff``: random Fourier features with a ridge fit;
+- ``sparse``: the sparse DCT fill (iterative thresholding of block DCTs);
 - ``patches``: low-rank fits of clustered patches (registers itself on import).
 """
 
