@@ -441,3 +441,15 @@ def test_summarize_refuses_methods_run_on_different_seeds():
         ValueError, match="summarize: 'rows' must be every method"
     ):
         bm.summarize(rows)
+
+
+def test_als_vs_gd_threads_reports_default_and_one_thread(monkeypatch):
+    import os
+
+    run = _run_script()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    lines, out = run.als_vs_gd_threads(4, size=16)
+    assert set(out) == {"default", "1"} and len(lines) == 2
+    assert out["1"]["als"]["threads"] == 1
+    assert "torch threads default" in lines[0] and "x; target" in lines[0]
+    assert os.environ["OMP_NUM_THREADS"] == "1"  # the caller's setting is back
