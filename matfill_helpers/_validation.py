@@ -228,7 +228,18 @@ def _shape_fix(shape):
 def check_image(img, *, func, name="img", allow_nan=False):
     """Check a (3, m, n) float image in [0, 1]; NaN allowed (as 'missing') only if ``allow_nan``.
 
-    Returns the image detached from any autograd graph (see :func:`check_tensor`).
+    ``allow_nan=True`` takes a masked image: NaN marks a missing pixel, so it must be NaN in all
+    three channels (one pass over ``isnan``, shared with the other checks); ``allow_nan="any"``
+    takes NaN anywhere (images that are only displayed). Returns the image detached from any
+    autograd graph (see :func:`check_tensor`).
+
+    >>> x = torch.zeros(3, 2, 2)
+    >>> x[0, 0, 0] = float("nan")  # missing in channel 0 only
+    >>> try:
+    ...     check_image(x, func="f", name="masked", allow_nan=True)
+    ... except ValueError as err:
+    ...     print(str(err).split("; ")[1].split(". ")[0])
+    got NaN in 1 pixel of channel 0 that is observed in channel 1
     """
     if type(img).__module__ == "numpy" and getattr(img, "ndim", 0) == 3:
         hwc = img.shape[2] in (3, 4) and img.shape[0] not in (3, 4)
@@ -262,6 +273,8 @@ def check_image(img, *, func, name="img", allow_nan=False):
             "free of NaN (NaN marks a missing pixel; this argument takes a complete image)",
             f"{int(nan.sum())} NaN values",
         )
+    if allow_nan is True:
+        _check_whole_pixels(nan, func=func, name=name)
     vals = img[~nan]
     if bool(torch.isinf(vals).any()):
         _fail(func, name, "finite", "inf values")
@@ -278,6 +291,28 @@ def check_image(img, *, func, name="img", allow_nan=False):
                 else "Rescale it to [0, 1].",
             )
     return img
+
+
+def _check_whole_pixels(nan, *, func, name):
+    """``nan`` (3, m, n) bool must be the same in every channel: a pixel is missing or not."""
+    if all(torch.equal(nan[0], nan[c]) for c in range(1, nan.shape[0])):
+        return  # (m, n) each: a comparison of bytes, cheap on a large photo
+    for c in range(nan.shape[0]):
+        for d in range(nan.shape[0]):
+            count = int((nan[c] & ~nan[d]).sum()) if c != d else 0
+            if count:
+                _fail(
+                    func,
+                    name,
+                    "NaN at the same pixels in all three channels (a mask of "
+                    "shape (m, n))",
+                    f"NaN in {count} pixel{'s' if count > 1 else ''} of "
+                    f"channel {c} that {'are' if count > 1 else 'is'} "
+                    f"observed in channel {d}",
+                    f"Mark whole pixels missing: {name}[:, "
+                    f"{name}.isnan().any(0)] = float('nan'), or mask a "
+                    "complete image with mh.apply_mask(img, mask).",
+                )
 
 
 def check_mask(mask, *, func, shape, name="mask"):
@@ -317,13 +352,60 @@ def check_mask(mask, *, func, shape, name="mask"):
     return mask
 
 
+def _shortest(value, same):
+    """The shortest decimal that ``same`` accepts (rounds back to ``value`` in its dtype)."""
+    if not math.isfinite(value):
+        return value
+    for digits in range(1, 18):
+        short = float(f"{value:.{digits}g}")
+        if same(short):
+            return short
+    return value
+
+
+def _plain_number(v, dtype=None):
+    """A NumPy scalar as a Python number; ``dtype``: the float dtype ``v`` was read from.
+
+    A float of less than 64 bits becomes the shortest decimal that rounds to it in its own
+    dtype: ``np.float32(0.2)`` is ``0.2``, not ``0.20000000298023224``.
+    """
+    if type(v).__module__ == "numpy" and hasattr(v, "dtype"):
+        if v.dtype.kind == "b":
+            return bool(v)
+        if v.dtype.kind in "iu":
+            return int(v)
+        if v.dtype.kind == "f":
+            dtype, v = v.dtype, float(v)
+    if dtype is None or not isinstance(v, float):
+        return v
+    if isinstance(dtype, torch.dtype):
+        return _shortest(v, lambda y: torch.tensor(y, dtype=dtype).item() == v)
+    return _shortest(v, lambda y: float(dtype.type(y)) == v)
+
+
 def check_list(x, *, func, name, what):
-    """A non-empty list from a list, tuple, range or 1-D array (pass one value as ``[x]``)."""
+    """A non-empty list from a list, tuple, range or 1-D array (pass one value as ``[x]``).
+
+    Values come back as Python numbers, as the caller wrote them: NumPy scalars become ``int``
+    or ``float``, and a float stored in fewer than 64 bits (a float32 array or tensor, a
+    ``np.float32``) becomes the shortest decimal that rounds to it in its dtype, so
+    ``torch.tensor([0.2])`` gives ``[0.2]`` and a dict keyed by its values is found with 0.2.
+
+    >>> check_list(torch.tensor([0.2, 0.5]), func="f", name="props", what="floats")
+    [0.2, 0.5]
+    """
+    dtype = None
     if isinstance(x, (list, tuple, range)):
         values = list(x)
     elif (
         isinstance(x, torch.Tensor) or type(x).__module__ == "numpy"
     ) and getattr(x, "ndim", None) == 1:
+        if isinstance(x, torch.Tensor):
+            x = x.detach()
+            if x.is_floating_point() and x.dtype != torch.float64:
+                dtype = x.dtype
+        elif x.dtype.kind == "f" and x.dtype.itemsize < 8:
+            dtype = x.dtype
         values = x.tolist()
     else:
         _fail(
@@ -338,7 +420,7 @@ def check_list(x, *, func, name, what):
         )
     if not values:
         _fail(func, name, f"a non-empty list of {what}", repr(x)[:120])
-    return values
+    return [_plain_number(v, dtype) for v in values]
 
 
 def check_prop(prop, *, func, name="prop", low=0.0, high=1.0):

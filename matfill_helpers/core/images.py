@@ -227,7 +227,10 @@ def center_crop(img, size):
 
 
 def to_hwc(img):
-    """A (3, m, n) tensor as an (m, n, 3) NumPy array for ``plt.imshow`` (NaN shown as is).
+    """A (C, m, n) tensor as an (m, n, C) NumPy array for ``plt.imshow`` (NaN shown as is).
+
+    The array is a copy: writing into it never changes ``img``. Its dtype is the tensor's,
+    except bfloat16 (which NumPy lacks), returned as float32.
 
     >>> to_hwc(torch.zeros(3, 2, 5)).shape
     (2, 5, 3)
@@ -244,4 +247,18 @@ def to_hwc(img):
             if img.ndim == 2
             else None,
         )
-    return img.detach().cpu().permute(1, 2, 0).numpy()
+    if img.layout != torch.strided or img.is_meta:
+        _fail(
+            "to_hwc",
+            "img",
+            "a dense tensor that holds data",
+            _describe(img) + f" ({img.layout}, on {img.device})",
+            "Convert with .to_dense()."
+            if img.layout != torch.strided
+            else None,
+            exc=TypeError,
+        )
+    x = img.detach()
+    if x.dtype == torch.bfloat16:
+        x = x.float()
+    return x.cpu().permute(1, 2, 0).numpy().copy()  # (m, n, C), never a view

@@ -21,13 +21,14 @@ from ..core.metrics import metrics
 from ..methods.registry import _RANKLESS, METHODS, _check_options, reconstruct
 
 
-def _check_props(props, *, func):
-    props = check_list(props, func=func, name="props", what="floats in [0, 1)")
+def _check_props(props, *, func, name="props"):
+    """Missing proportions: a non-empty list of floats in [0, 1), no repeats (see check_list)."""
+    props = check_list(props, func=func, name=name, what="floats in [0, 1)")
     for p in props:
         if isinstance(p, bool) or not isinstance(p, numbers.Real):
             _fail(
                 func,
-                "props",
+                name,
                 "a list of floats in [0, 1)",
                 f"{_describe(p)} in the list",
                 exc=TypeError,
@@ -35,31 +36,32 @@ def _check_props(props, *, func):
         if not 0.0 <= p < 1.0:  # also refuses NaN
             _fail(
                 func,
-                "props",
+                name,
                 "a list of floats in [0, 1) (at 1 no pixel would be observed)",
                 f"{p!r} in the list",
             )
     if len(set(props)) != len(props):
-        _fail(func, "props", "a list without repeats", repr(props))
+        _fail(func, name, "a list without repeats", repr(props))
     return props
 
 
-def _check_ranks(ranks, *, func, high):
-    ranks = check_list(ranks, func=func, name="ranks", what="ints")
+def _check_ranks(ranks, *, func, high, name="ranks"):
+    """Ranks: a non-empty list of ints in [1, high] (``None``: no bound), no repeats."""
+    ranks = check_list(ranks, func=func, name=name, what="ints")
     expected = f"a list of ints in [1, {'inf' if high is None else high}]"
     for r in ranks:
         if isinstance(r, bool) or not isinstance(r, numbers.Integral):
             _fail(
                 func,
-                "ranks",
+                name,
                 expected,
                 f"{_describe(r)} in the list",
                 exc=TypeError,
             )
         if r < 1 or (high is not None and r > high):
-            _fail(func, "ranks", expected, f"{r!r} in the list")
+            _fail(func, name, expected, f"{r!r} in the list")
     if len(set(ranks)) != len(ranks):
-        _fail(func, "ranks", "a list without repeats", repr(ranks))
+        _fail(func, name, "a list without repeats", repr(ranks))
     return ranks
 
 
@@ -79,8 +81,12 @@ def run_grid(
     Parameters
     ----------
     img : torch.Tensor of shape (3, m, n), float in [0, 1], no NaN (the ground truth)
-    props : list of floats in [0, 1), no repeats: the missing proportions
+    props : list of floats in [0, 1), no repeats: the missing proportions (one value: ``[0.2]``)
     ranks : list of ints in [1, min(m, n)], no repeats (any ints >= 1 for a rank-free method)
+        Both may also be 1-D NumPy arrays or tensors. The keys of the result hold the values as
+        Python numbers: a float stored in fewer than 64 bits becomes the shortest decimal that
+        rounds to it (``torch.tensor([0.2])`` and ``np.float32(0.2)`` give the key 0.2), so
+        ``results[(0.2, r)]`` finds it.
     method, generator, device, **options : as for :func:`~matfill_helpers.reconstruct`
 
     Returns

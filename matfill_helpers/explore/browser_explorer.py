@@ -132,11 +132,36 @@ def image_name(name):
     >>> image_name("china"), image_name("/photos/cat.png"), image_name(None)
     ('china (scikit-learn sample)', 'cat.png', 'the sample image')
     """
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
     if not isinstance(name, str):
         return "the sample image"
     if name in SAMPLES:
         return f"{name} (scikit-learn sample)"
     return os.path.basename(name) or name
+
+
+def load_fitted(img, size, *, func):
+    """The explorers' image: ``img`` itself (a tensor), or the sample or file ``img`` names
+    (default ``"china"``: a str or path-like) loaded whole and fitted to ``size``.
+
+    Checks ``size`` and ``img`` for the entry point ``func``, before anything is loaded.
+    """
+    _check_size(size, func=func)
+    name = "china" if img is None else img
+    if not isinstance(name, (str, os.PathLike)):
+        check_image(img, func=func)
+        return img
+    path = os.fspath(name)
+    if path not in SAMPLES and not os.path.isfile(path):
+        _fail(
+            func,
+            "img",
+            f"an image tensor, one of {list(SAMPLES)} or the path of an "
+            "existing image file",
+            repr(name),
+        )
+    return fit_image(load_image(name), size)
 
 
 def _check_percent(prop, func):
@@ -363,8 +388,9 @@ def browser_explorer(
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, m, n) in [0, 1], or a sample name or path (default
-        ``"china"``), then loaded whole and fitted to ``size`` with :func:`fit_image`
+    img : torch.Tensor of shape (3, m, n) in [0, 1], or a sample name or path (a str or
+        ``pathlib.Path``; default ``"china"``), then loaded whole and fitted to ``size`` with
+        :func:`fit_image`
     size : int or (int, int), the size of a loaded image (default 96)
     rank, prop, seed, max_rank, title, display_px : as :class:`BrowserExplorer`
     **options : ``ridge``, ``max_sweeps``, ``tol`` of the ALS
@@ -376,8 +402,7 @@ def browser_explorer(
     (torch.Size([3, 24, 24]), 'china (scikit-learn sample)')
     """
     name = "china" if img is None else img
-    if isinstance(name, str):
-        img = fit_image(load_image(name), size)
+    img = load_fitted(img, size, func="browser_explorer")
     unknown = sorted(set(options) - set(ALS_DEFAULTS))
     if unknown:
         _fail(

@@ -70,8 +70,8 @@ def _display_array(img, *, func, name):
             f"shape {tuple(img.shape)}",
             fix,
         )
-    x = x.expand(3, -1, -1)  # greyscale -> RGB
-    return x.cpu().permute(1, 2, 0).numpy().astype(np.float32)  # (m, n, 3)
+    x = x.expand(3, -1, -1).to(torch.float32)  # greyscale -> RGB; bfloat16 too
+    return x.cpu().permute(1, 2, 0).numpy().copy()  # (m, n, 3), a copy
 
 
 def _check_color(color, *, func):
@@ -101,8 +101,35 @@ def _check_color(color, *, func):
     return tuple(float(c) for c in color)
 
 
-def _rgb(img, *, func, name, missing_color):
+#: Values this far outside [0, 1] (half an 8-bit level: rounding) are clipped silently.
+_RANGE_TOLERANCE = 0.5 / 255
+
+
+def _check_range(arr, *, func, name):
+    """Refuse an image with values beyond [0, 1] (+- rounding), which would show clipped."""
+    values = arr[~np.isnan(arr)]
+    if not values.size:
+        return
+    if not np.isfinite(values).all():
+        _fail(func, name, "finite where not NaN", "inf values")
+    low, high = float(values.min()), float(values.max())
+    tol = _RANGE_TOLERANCE
+    if low < -tol or high > 1.0 + tol:
+        _fail(
+            func,
+            name,
+            "a float image in [0, 1] (it would show clipped)",
+            f"values in [{low:.3g}, {high:.3g}]",
+            "Divide 8-bit data by 255, or pass a uint8 tensor."
+            if low >= 0.0 and 2.0 <= high <= 255.0
+            else "Rescale it to [0, 1], or clip it with .clamp(0, 1).",
+        )
+
+
+def _rgb(img, *, func, name, missing_color, check_range=False):
     arr = _display_array(img, func=func, name=name)
+    if check_range:
+        _check_range(arr, func=func, name=name)
     nan = np.isnan(arr).any(axis=2)
     arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
     arr[nan] = missing_color
@@ -141,7 +168,9 @@ def show_images(
     images : sequence of torch.Tensor (a list, tuple, ``dict.values()`` ...), or one tensor
         Each image (3, m, n) float in [0, 1] (NaN = missing), uint8 in [0, 255], bool, or
         greyscale (m, n) / (1, m, n). A single 2-D or 3-D tensor is shown as one image; a 4-D
-        tensor (N, 3, m, n) as N images.
+        tensor (N, 3, m, n) as N images. A float image with values outside [0, 1] (beyond half
+        an 8-bit level of rounding) is a ``ValueError``: it would show clipped. Any float dtype
+        works (bfloat16 and float16 are shown through float32).
     titles : list of str, optional
         One title per image (an empty string for none); one str is taken as ``[str]``.
     ncols : int >= 1, optional
@@ -188,7 +217,13 @@ def show_images(
         _fail(func, "images", "a non-empty list", "an empty list")
     color = _check_color(missing_color, func=func)
     arrays = [
-        _rgb(img, func=func, name=f"images[{i}]", missing_color=color)
+        _rgb(
+            img,
+            func=func,
+            name=f"images[{i}]",
+            missing_color=color,
+            check_range=True,
+        )
         for i, img in enumerate(images)
     ]
     if titles is not None:
@@ -279,6 +314,20 @@ def _check_grid(results, props, ranks, *, func, name="results"):
     return props, ranks
 
 
+def _check_scores(res, keys, *, func, name, key):
+    """Each of ``keys`` in the result dict ``res`` must be a real number (NaN and inf allowed)."""
+    for k in keys:
+        v = res[k]
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            _fail(
+                func,
+                name,
+                f"a grid whose {k!r} scores are numbers, as run_grid returns",
+                f"{_describe(v)} for {k!r} at {key!r}",
+                exc=TypeError,
+            )
+
+
 def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
     """The blog post's grid: one row per missing proportion, one column per rank.
 
@@ -303,6 +352,8 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
                 f"{_describe(res)} at {key!r}",
                 exc=TypeError,
             )
+        scores = ["psnr"] + (["psnr_missing"] if "psnr_missing" in res else [])
+        _check_scores(res, scores, func=func, name="results", key=key)
     fig, axes = plt.subplots(
         len(props),
         len(ranks),
@@ -318,6 +369,7 @@ def plot_image_completion(results, *, props, ranks, title=None, size=2.4):
                 func=func,
                 name=f"results[{(p, r)!r}]['recon']",
                 missing_color=(1.0, 0.0, 1.0),
+                check_range=True,
             )
             ax.imshow(rgb, interpolation="nearest")
             ax.set_xticks([])
@@ -375,6 +427,7 @@ def plot_metric_curves(
                     f"{_describe(res)} at {key!r}",
                     exc=TypeError,
                 )
+            _check_scores(res, sorted(keys), func=func, name=where, key=key)
     where = "all pixels" if scoring == "all" else "missing pixels"
     fig, (ax_rmse, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.6))
     styles = ["-", "--", ":", "-."]

@@ -23,6 +23,7 @@ import math
 import time
 
 import numpy as np
+import torch
 
 from .._validation import (
     _describe,
@@ -30,11 +31,13 @@ from .._validation import (
     check_choice,
     check_image,
     check_int,
+    check_list,
     check_prop,
 )
 from ..core.masking import mask_image
 from ..core.metrics import metrics
-from ..methods.registry import reconstruct
+from ..evaluation.experiment import _check_props, _check_ranks
+from ..methods.registry import _RANKLESS, METHODS, _check_options, reconstruct
 from .plotting import image_to_rgb
 
 _FORMATS = {"png": "PNG", "jpeg": "JPEG"}
@@ -125,7 +128,7 @@ def encode_image(img, *, fmt="png", quality=90, scale=1):
     """
     from PIL import Image
 
-    check_image(img, func="encode_image", allow_nan=True)
+    check_image(img, func="encode_image", allow_nan="any")
     check_choice(fmt, set(_FORMATS), func="encode_image", name="fmt")
     quality = check_int(
         quality, func="encode_image", name="quality", low=1, high=95
@@ -160,22 +163,70 @@ def _num(x, digits):
 
 
 def _check_grid(values, *, name, kind):
-    if not isinstance(values, (list, tuple)) or not values:
-        _fail(
-            "StaticExplorer",
-            name,
-            f"a non-empty list of {kind}",
-            _describe(values),
-            exc=TypeError,
-        )
+    values = check_list(values, func="StaticExplorer", name=name, what=kind)
     if len(set(values)) != len(values):
         _fail(
             "StaticExplorer",
             name,
             "a list without repeated values",
-            repr(list(values)),
+            repr(values),
         )
-    return list(values)
+    return values
+
+
+def _check_start(value, values, *, name, func):
+    """The setting shown first: ``None`` (the middle of ``values``) or one of ``values``."""
+    if value is None:
+        return len(values) // 2
+    if value not in values:
+        plural = "props" if name == "prop" else "ranks"
+        _fail(
+            func,
+            name,
+            f"None or one of the slider values {plural}={values}",
+            repr(value),
+            f"Add it to '{plural}', or leave '{name}' out (the middle value).",
+        )
+    return values.index(value)
+
+
+def _check_result(img, key, res):
+    """One grid entry must be a result for ``img``: shapes, and its RMSE against ``img``."""
+    func = "StaticExplorer"
+    shape = tuple(img.shape)
+    if not isinstance(res, dict) or "recon" not in res or "mask" not in res:
+        _fail(
+            func,
+            "results",
+            "a grid of dicts with 'recon' and 'mask', as run_grid returns",
+            f"{_describe(res)} at {key!r}",
+            exc=TypeError,
+        )
+    for part, want in (("recon", shape), ("mask", shape[1:])):
+        x = res[part]
+        if not isinstance(x, torch.Tensor) or tuple(x.shape) != want:
+            _fail(
+                func,
+                "results",
+                f"results for 'img' (a {part!r} of shape {want})",
+                f"{_describe(x)} as the {part!r} at {key!r}",
+                "Pass the image the results were computed for.",
+            )
+    rmse = res.get("rmse")
+    if rmse is None:
+        return
+    recon = check_image(res["recon"], func=func, name=f"results[{key!r}]")
+    actual, _ = metrics(img, recon)
+    if not math.isclose(float(rmse), actual, rel_tol=1e-4, abs_tol=1e-6):
+        _fail(
+            func,
+            "results",
+            "results computed for 'img' (each 'rmse' is its 'recon' "
+            "against 'img')",
+            f"'rmse' {float(rmse):.4g} at {key!r}, where its 'recon' is "
+            f"{actual:.4g} from 'img'",
+            "Pass the image the results were computed for.",
+        )
 
 
 class StaticExplorer:
@@ -188,8 +239,10 @@ class StaticExplorer:
         ``rmse``, ``psnr`` and optionally ``rmse_missing``, ``psnr_missing`` (the format of
         :func:`~matfill_helpers.run_grid` and of :func:`explore_setting`)
     props, ranks : the slider values, each a non-empty list; every ``(prop, rank)`` must be in
-        ``results``
-    prop, rank : the setting shown first (default: the middle of each list)
+        ``results``, computed for ``img`` (its ``recon`` of the image's shape, its ``rmse``
+        that of ``recon`` against ``img``)
+    prop, rank : the setting shown first, one of ``props`` and one of ``ranks`` (default: the
+        middle of each list)
     title : str, optional, shown above the sliders
     fmt : ``"png"`` or ``"jpeg"`` for the original and the reconstructions (masked images are
         always PNG,
@@ -238,6 +291,8 @@ class StaticExplorer:
             check_prop(p, func="StaticExplorer", name="props")
         for r in ranks:
             check_int(r, func="StaticExplorer", name="ranks", low=1)
+        i0 = _check_start(prop, props, name="prop", func="StaticExplorer")
+        j0 = _check_start(rank, ranks, name="rank", func="StaticExplorer")
         if not isinstance(results, dict):
             _fail(
                 "StaticExplorer",
@@ -256,7 +311,12 @@ class StaticExplorer:
                 "a result for every (prop, rank) of the grid",
                 f"no entry for {missing[0]!r}",
             )
+        for key in ((p, r) for p in props for r in ranks):
+            _check_result(img, key, results[key])
         check_choice(fmt, set(_FORMATS), func="StaticExplorer", name="fmt")
+        check_int(
+            quality, func="StaticExplorer", name="quality", low=1, high=95
+        )
         self.display_px = check_int(
             display_px,
             func="StaticExplorer",
@@ -272,8 +332,6 @@ class StaticExplorer:
                 _describe(title),
                 exc=TypeError,
             )
-        i0 = props.index(prop) if prop in props else len(props) // 2
-        j0 = ranks.index(rank) if rank in ranks else len(ranks) // 2
         self.props, self.ranks, self.title, self.start = (
             props,
             ranks,
@@ -486,7 +544,9 @@ def static_explorer(
     ----------
     img : torch.Tensor of shape (3, m, n), float32 in [0, 1] (keep it small: 25 settings are
         computed and embedded; at 128 x 128 in JPEG the page grows by a few hundred kB)
-    props, ranks : the slider values
+    props, ranks : the slider values (lists; one value as ``[0.2]``); every rank at most
+        ``min(m, n)`` for a low-rank method. Every argument is checked before the first
+        setting is computed.
     method, seed, **options : as for :func:`explore_setting`
     prop, rank, title, fmt, quality, display_px : as for :class:`StaticExplorer`
 
@@ -497,8 +557,22 @@ def static_explorer(
     >>> ex.data["ranks"], len(ex.data["masked"])
     ([2, 5], 2)
     """
-    check_image(img, func="static_explorer")
-    props, ranks = list(props), list(ranks)
+    func = "static_explorer"
+    check_image(img, func=func)
+    check_choice(method, set(METHODS), func=func, name="method")
+    # every argument is checked here, before the first of the settings is computed
+    high = None if method in _RANKLESS else min(img.shape[1:])
+    props = _check_props(props, func=func)
+    ranks = _check_ranks(ranks, func=func, high=high)
+    _check_start(prop, props, name="prop", func=func)
+    _check_start(rank, ranks, name="rank", func=func)
+    check_int(seed, func=func, name="seed", low=0)
+    _check_options(method, options, func)
+    check_choice(fmt, set(_FORMATS), func=func, name="fmt")
+    check_int(quality, func=func, name="quality", low=1, high=95)
+    check_int(display_px, func=func, name="display_px", low=16, high=2048)
+    if title is not None and not isinstance(title, str):
+        _fail(func, "title", "a str or None", _describe(title), exc=TypeError)
     results = {
         (p, r): explore_setting(
             img, prop=p, rank=r, method=method, seed=seed, **options

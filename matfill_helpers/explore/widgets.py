@@ -17,7 +17,6 @@ published page shows controls that work without a kernel instead of a dead widge
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections import OrderedDict
 
@@ -25,18 +24,17 @@ from .._validation import (
     _describe,
     _fail,
     check_choice,
-    check_image,
     check_int,
     check_prop,
 )
-from ..core.images import load_image
+from ..evaluation.experiment import _check_props, _check_ranks
 from ..methods.registry import _RANKLESS, METHODS
 from .browser_explorer import (
     ALS_DEFAULTS,
     DEFAULT_SIZE,
     BrowserExplorer,
-    fit_image,
     image_name,
+    load_fitted,
 )
 from .static_explorer import StaticExplorer, encode_image, explore_setting
 
@@ -94,10 +92,8 @@ class Explorer:
         import ipywidgets as w
 
         name = "china" if img is None else img
-        if isinstance(name, str):
-            img = fit_image(load_image(name), size)
+        img = load_fitted(img, size, func="explorer")
         self.image_name = image_name(name)
-        check_image(img, func="explorer")
         self.img = img.detach().cpu()
         n = min(self.img.shape[1:])
         check_choice(method, set(METHODS), func="explorer", name="method")
@@ -118,31 +114,15 @@ class Explorer:
                 exc=TypeError,
             )
         self.static = static
-        for r in static_ranks:
-            check_int(r, func="explorer", name="static_ranks", low=1)
-        for p in static_props:
-            if (
-                isinstance(p, bool)
-                or not isinstance(p, numbers.Real)
-                or not 0.0 <= p < 1.0
-            ):
-                _fail(
-                    "explorer",
-                    "static_props",
-                    "a list of floats in [0, 1)",
-                    _describe(p),
-                )
+        static_ranks = _check_ranks(
+            static_ranks, func="explorer", name="static_ranks", high=None
+        )
         self.static_ranks = [r for r in static_ranks if r <= max_rank] or [
             max_rank
         ]
-        self.static_props = list(static_props)
-        if not self.static_props:
-            _fail(
-                "explorer",
-                "static_props",
-                "a non-empty list of floats in [0, 1)",
-                "an empty list",
-            )
+        self.static_props = _check_props(
+            static_props, func="explorer", name="static_props"
+        )
         self.display_px = check_int(
             display_px, func="explorer", name="display_px", low=16, high=2048
         )
@@ -359,9 +339,17 @@ class Explorer:
 
         Settings are computed through the same cache as the live controls, so the numbers agree.
         """
+        func = "Explorer.static_explorer"
         method, rank, prop, seed = self.setting()
-        ranks = list(self.static_ranks if ranks is None else ranks)
-        props = list(self.static_props if props is None else props)
+        high = None if method in _RANKLESS else min(self.img.shape[1:])
+        ranks = _check_ranks(
+            self.static_ranks if ranks is None else ranks,
+            func=func,
+            high=high,
+        )
+        props = _check_props(
+            self.static_props if props is None else props, func=func
+        )
         results = {
             (p, r): self.compute(method, r, p, seed)[0]
             for p in props
@@ -492,8 +480,8 @@ def explorer(
 
     Parameters
     ----------
-    img : torch.Tensor of shape (3, m, n) in [0, 1], or a sample name / path for
-        :func:`~matfill_helpers.load_image` (default ``"china"``)
+    img : torch.Tensor of shape (3, m, n) in [0, 1], or a sample name / path (a str or
+        ``pathlib.Path``) for :func:`~matfill_helpers.load_image` (default ``"china"``)
     method : str, one of ``mh.METHODS`` (the dropdown's first value)
     rank : int in [1, max_rank]; prop : float in [0.05, 0.95]; seed : int >= 0 (the first setting)
     size : int or (int, int), the size of an image loaded here: the whole photo is fitted to it

@@ -28,6 +28,26 @@ def init_factors(batch, m, n, k, *, generator, scale=1.0, device=None):
     return torch.stack(Ws).to(device), torch.stack(Hs).to(device)
 
 
+def zero_fit_loss(A, loss="norm"):
+    """The loss of the zero fit ``W @ H = 0`` for each matrix of ``A`` (batch, m, n): (batch,).
+
+    The scale of the data in the units of ``loss``: GD has broken down when its loss ends
+    orders of magnitude above both its start and this.
+
+    >>> zero_fit_loss(torch.tensor([[[3.0, float("nan")], [4.0, 0.0]]])).tolist()
+    [5.0]
+    """
+    observed = ~torch.isnan(A)  # (B, m, n)
+    zero = torch.zeros((), dtype=A.dtype, device=A.device)
+    sq = torch.where(observed, A, zero).pow(2)  # 0 where missing
+    sse = sq.flatten(1).sum(1)  # (B,)
+    if loss == "norm":
+        return sse.sqrt()
+    if loss == "sse":
+        return sse
+    return sse / observed.flatten(1).sum(1).clamp_min(1)
+
+
 def factorize_gd(
     A,
     k,

@@ -53,7 +53,13 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from .._validation import _fail, check_int, check_positive
+from .._validation import (
+    _describe,
+    _fail,
+    check_image,
+    check_int,
+    check_positive,
+)
 from ..threads import num_threads, one_thread
 from .als import pyramid_fill
 from .registry import register_method
@@ -77,22 +83,29 @@ def _laplacian(u):
     return out.sub_(u, alpha=4)
 
 
-def smooth_fill(masked_img, *, iters=50):
+def smooth_fill(masked_img, *, iters=50, clamp=True):
     """Biharmonic inpainting: the smoothest fill of the NaN pixels, by conjugate gradient.
 
     Minimises ``||Laplacian(u)||^2`` over the missing pixels with the observed ones fixed
     (the classical method of scikit-image's ``inpaint_biharmonic``; Damelin and Hoang 2018), with a
     fixed number of conjugate-gradient steps from a coarse-to-fine average fill
-    (:func:`~matfill_helpers.methods.als.pyramid_fill`).
+    (:func:`~matfill_helpers.methods.als.pyramid_fill`). The fill is clamped to [0, 1] (a
+    smooth interpolant can overshoot between pixels), so it is an image like
+    :func:`~matfill_helpers.reconstruct`'s; ``clamp=False`` returns the fill itself, the start
+    of :func:`reconstruct_patches`.
 
     Parameters
     ----------
-    masked_img : torch.Tensor of shape (3, m, n), float in [0, 1], NaN at missing pixels
+    masked_img : torch.Tensor of shape (3, m, n), float in [0, 1], NaN at missing pixels (the
+        same pixels in every channel), at least one pixel observed; never modified
     iters : int >= 0, conjugate-gradient steps
+    clamp : bool, clamp the fill to [0, 1] (default True)
 
     Returns
     -------
-    filled : torch.Tensor of shape (3, m, n), observed pixels unchanged, on the input's device
+    filled : torch.Tensor of shape (3, m, n) in [0, 1] (with ``clamp=False``: slightly beyond
+        where the fill overshoots), observed pixels unchanged, on the input's device; float64
+        for a float64 input, else float32 (float16 and bfloat16 are computed in float32)
 
     Examples
     --------
@@ -101,9 +114,30 @@ def smooth_fill(masked_img, *, iters=50):
     >>> bool((smooth_fill(masked, iters=200) - ramp).abs().max() < 1e-3)
     True
     """
-    iters = check_int(iters, func="smooth_fill", name="iters", low=0)
+    func = "smooth_fill"
+    masked_img = check_image(
+        masked_img, func=func, name="masked_img", allow_nan=True
+    )
+    iters = check_int(iters, func=func, name="iters", low=0)
+    if bool(torch.isnan(masked_img).all()):
+        _fail(
+            func,
+            "masked_img",
+            "an image with at least one observed pixel",
+            "every pixel NaN",
+        )
+    if not isinstance(clamp, bool):
+        _fail(func, "clamp", "a bool", _describe(clamp), exc=TypeError)
+    dtype = torch.float64 if masked_img.dtype == torch.float64 else None
+    filled = _smooth_fill(masked_img, iters=iters, dtype=dtype)
+    return filled.clamp_(0.0, 1.0) if clamp else filled
+
+
+def _smooth_fill(masked_img, *, iters=50, dtype=None):
+    """:func:`smooth_fill` without its checks and its clamp, in float32 (or ``dtype``):
+    the start of :func:`reconstruct_patches`."""
     missing = torch.isnan(masked_img).any(0, keepdim=True)  # (1, m, n)
-    u0 = torch.nan_to_num(masked_img.float(), nan=0.0)
+    u0 = torch.nan_to_num(masked_img.to(dtype or torch.float32), nan=0.0)
     x = pyramid_fill(u0, (~missing).to(u0.dtype))  # (3, m, n), a cheap start
     m = missing.to(u0.dtype)
     # one channel at a time (the channels are independent): on a large photo the arrays of one
@@ -176,7 +210,7 @@ def shrink_to_mean(masked_img, filled, *, generator, iters=50, folds=10):
             part = part.view_as(masked_img)
             mu = torch.nanmean(part.flatten(1), 1)  # (3,)
             a = (
-                smooth_fill(part, iters=iters).flatten(1)[:, held]
+                _smooth_fill(part, iters=iters).flatten(1)[:, held]
                 - mu[:, None]
             )
             b = masked_img.flatten(1)[:, held] - mu[:, None]  # the truth there
@@ -432,7 +466,7 @@ def _shape(P, channels):
 def _start(masked_img, iters, generator, dct_iters=0):
     """Step 1: the smooth fill, shrunk towards the mean fill when few pixels are observed, then
     ``dct_iters`` steps of the sparse DCT fill from it (:func:`~.sparse.dct_fill`)."""
-    x = smooth_fill(masked_img, iters=iters)
+    x = _smooth_fill(masked_img, iters=iters)
     n_observed = int((~torch.isnan(masked_img).any(0)).sum())
     if n_observed <= _FEW_OBSERVED:  # then a smooth fill may lose to the mean
         x, _ = shrink_to_mean(masked_img, x, generator=generator, iters=iters)

@@ -6,6 +6,9 @@ Python loop over channels, and looks its method up in ``METHODS``.
 
 from __future__ import annotations
 
+import functools
+import sys
+
 import torch
 
 from .._validation import (
@@ -21,7 +24,7 @@ from .._validation import (
 )
 from ..threads import threads_for
 from .als import CENTERS, factorize_als, reconstruct_als
-from .gd import factorize_gd
+from .gd import factorize_gd, zero_fit_loss
 from .rff import RFF_OPTIONS, check_rff_options, reconstruct_rff
 from .softimpute import factorize_softimpute, reconstruct_softimpute
 
@@ -179,6 +182,40 @@ def _check_finite(x, *, func, method, history=None, unit="step"):
     raise FloatingPointError(f"{msg} {fix}" if fix else msg)
 
 
+#: A loss that ends this many times above its start (and above the zero fit's) has diverged.
+_GROWTH = 1e6
+
+
+def _check_loss(history, *, func, method, reference, unit="step"):
+    """Raise ``FloatingPointError`` when a loss ``history`` (steps, batch) broke down by value.
+
+    A finite result can still come from a broken run: the loss became inf (the factors then
+    overflow on the next data), or it grew more than ``_GROWTH`` times above both its start and
+    ``reference`` (batch,), the loss of the zero fit (too large a learning rate).
+    """
+    finite = torch.isfinite(history)  # (steps, batch)
+    if not bool(finite.all()):
+        t = int((~finite.all(1)).nonzero()[0])
+        what = "NaN" if bool(history[t].isnan().any()) else "inf"
+        why = f"its loss became {what} at {unit} {t + 1} of {len(history)}"
+    else:
+        start, end = history[0], history[-1]  # (batch,)
+        scale = torch.maximum(start.abs(), reference.to(start).abs())
+        grew = end > _GROWTH * scale
+        if not bool(grew.any()):
+            return
+        b = int(grew.nonzero()[0])
+        why = (
+            f"its loss grew from {float(start[b]):.3g} to {float(end[b]):.3g} "
+            f"over {len(history)} {unit}s (more than "
+            f"{_GROWTH:.0e}".replace("e+0", "e")
+            + " times its start)"
+        )
+    msg = f"{func}: method {method!r} broke down: {why}."
+    fix = _BREAKDOWN_FIX.get(method)
+    raise FloatingPointError(f"{msg} {fix}" if fix else msg)
+
+
 def _compute_dtype(x):
     """float16 and bfloat16 are too coarse for the solvers: compute those in float32."""
     return (
@@ -212,7 +249,8 @@ def factorize(A, k, *, method="gd", generator=None, **options):
     Raises
     ------
     FloatingPointError
-        If the method breaks down (NaN or inf in its factors), saying what to try instead.
+        If the method breaks down (NaN or inf in its factors; for GD also a loss that became
+        inf or grew more than a million-fold over its start), saying what to try instead.
 
     Examples
     --------
@@ -274,6 +312,9 @@ def factorize(A, k, *, method="gd", generator=None, **options):
         _check_finite(
             F, func="factorize", method=method, history=hist, unit=unit
         )
+    if method == "gd":
+        ref = zero_fit_loss(A[None], options.get("loss", "norm"))
+        _check_loss(hist, func="factorize", method="gd", reference=ref)
     return W[0], H[0], hist[:, 0].tolist()
 
 
@@ -284,9 +325,13 @@ def _reconstruct_lowrank(method):
         )
         recon = W @ H  # (3, H, k) @ (3, k, W) -> (3, m, n)
         unit = "step" if method == "gd" else "sweep"
-        return _check_finite(
+        _check_finite(
             recon, func="reconstruct", method=method, history=hist, unit=unit
         )
+        if method == "gd":
+            ref = zero_fit_loss(masked, options.get("loss", "norm"))
+            _check_loss(hist, func="reconstruct", method="gd", reference=ref)
+        return recon
 
     return run
 
@@ -306,18 +351,60 @@ METHODS = {
     ),
 }
 _BUILTIN = frozenset(METHODS)
+#: Every method the package itself registers (with register_method, from its own modules):
+#: like the built-in ones, these cannot be replaced.
+_SHIPPED = set(_BUILTIN)
+#: reconstruct's own keywords: never passed on to a method, so never its options.
+_OWN_KEYWORDS = (
+    "masked_img",
+    "rank",
+    "method",
+    "generator",
+    "device",
+    "keep_observed",
+)
 
 _RANKLESS = {"rff", "softimpute"}
 _OPTIONS["rff"] = set(RFF_OPTIONS)
 
 
+def _in_package(module):
+    return isinstance(module, str) and module.startswith("matfill_helpers.")
+
+
+def _from_package(frame):
+    """Whether the code of ``frame`` belongs to this package."""
+    return _in_package(frame.f_globals.get("__name__", ""))
+
+
+def _shipped(name):
+    """Whether ``name`` is a method the package itself provides (it cannot be replaced)."""
+    if name in _BUILTIN:
+        return True
+    if name not in METHODS:
+        return False
+    if name in _SHIPPED:
+        return True
+    func = METHODS[name]
+    while isinstance(func, functools.partial):
+        func = func.func
+    return _in_package(getattr(func, "__module__", ""))
+
+
 def register_method(name, func, *, options=None, needs_rank=True):
     """Add a reconstruction method: ``func(masked, *, rank, generator, **options) -> (3, m, n)``.
 
-    ``masked`` arrives checked, detached, on the compute device, in float32 or float64;
-    ``options`` names the keyword options it accepts (it checks their values itself). A result
-    with NaN or inf makes :func:`reconstruct` raise ``FloatingPointError``. The built-in methods
-    (``"gd"``, ``"als"``, ``"rff"``) cannot be replaced.
+    ``masked`` arrives checked, detached, on the compute device, in float32 or float64, as a
+    copy (the caller's image is never handed out); ``options`` names the keyword options it
+    accepts (it checks their values itself), never one of :func:`reconstruct`'s own keywords
+    (``rank``, ``method``, ``generator``, ``device``, ``keep_observed``). Its result must be a
+    floating tensor of the input's shape (3, m, n): anything else is a ``TypeError`` or
+    ``ValueError`` naming the method, and a result with NaN or inf makes :func:`reconstruct`
+    raise ``FloatingPointError``. An error the method raises comes back naming it.
+
+    The methods the package ships (``"gd"``, ``"als"``, ``"rff"``, ``"patches"`` ... every
+    name in ``mh.METHODS`` at import) cannot be replaced; a method of your own can be
+    registered again under its name.
     """
     func_name = "register_method"
     if not isinstance(name, str) or not name:
@@ -328,12 +415,17 @@ def register_method(name, func, *, options=None, needs_rank=True):
             _describe(name),
             exc=TypeError,
         )
-    if name in _BUILTIN:
+    package = _from_package(
+        sys._getframe(1)
+    )  # the package registering its own
+    if name in _BUILTIN or (_shipped(name) and not package):
         _fail(
             func_name,
             "name",
-            f"a new method name, not a built-in one {sorted(_BUILTIN)}",
+            "a new method name, not a built-in one "
+            f"{sorted(n for n in METHODS if _shipped(n))}",
             repr(name),
+            "Choose another name.",
         )
     if not callable(func):
         _fail(func_name, "func", "a callable", _describe(func), exc=TypeError)
@@ -356,6 +448,16 @@ def register_method(name, func, *, options=None, needs_rank=True):
                 f"{_describe(opt)} in the list",
                 exc=TypeError,
             )
+        if opt in _OWN_KEYWORDS:
+            _fail(
+                func_name,
+                "options",
+                "option names other than reconstruct's own keywords "
+                f"{sorted(_OWN_KEYWORDS)}",
+                f"{opt!r} in the list",
+                "reconstruct keeps these itself (the method receives 'rank' "
+                "and 'generator' as keywords): leave it out of 'options'.",
+            )
     if not isinstance(needs_rank, bool):
         _fail(
             func_name,
@@ -366,10 +468,64 @@ def register_method(name, func, *, options=None, needs_rank=True):
         )
     METHODS[name] = func
     _OPTIONS[name] = set(options)
+    if package:
+        _SHIPPED.add(name)
     if needs_rank:
         _RANKLESS.discard(name)
     else:
         _RANKLESS.add(name)
+
+
+def _reraise_naming(err, method):
+    """Raise ``err`` (from a registered method) again, its message naming the method.
+
+    The exception keeps its type and is chained to the original (``raise ... from err``); a type
+    that cannot be rebuilt from one message gets a note instead (``add_note``).
+    """
+    msg = (
+        f"reconstruct: method {method!r} (registered with register_method) "
+        f"raised {type(err).__name__}: {err}"
+    )
+    try:
+        new = type(err)(msg)
+    except Exception:  # an exception type with other constructor arguments
+        new = None
+    if new is None or type(new) is not type(err) or str(new) != msg:
+        err.add_note(msg)
+        raise err
+    raise new from err
+
+
+def _check_result(recon, *, method, shape):
+    """A method's result as a detached floating tensor of ``shape``, or a clear error."""
+    expected = f"a torch.Tensor of shape {tuple(shape)} (the input's shape)"
+
+    def refuse(got, exc, fix=""):
+        raise exc(
+            f"reconstruct: method {method!r} returned {got}; expected "
+            f"{expected}.{fix}"
+        )
+
+    if not isinstance(recon, torch.Tensor):
+        fix = (
+            " Return torch.from_numpy(result)."
+            if type(recon).__module__ == "numpy"
+            else ""
+        )
+        refuse(_describe(recon), TypeError, fix)
+    if recon.layout != torch.strided or recon.is_meta:
+        refuse(
+            _describe(recon) + f" ({recon.layout}, {recon.device})", TypeError
+        )
+    if not recon.is_floating_point():
+        refuse(
+            _describe(recon),
+            TypeError,
+            " Return a floating tensor (float32) in [0, 1].",
+        )
+    if tuple(recon.shape) != tuple(shape):
+        refuse(_describe(recon), ValueError)
+    return recon.detach()
 
 
 def reconstruct(
@@ -387,9 +543,11 @@ def reconstruct(
     Parameters
     ----------
     masked_img : torch.Tensor of shape (3, m, n), float in [0, 1], NaN at missing pixels
-        float32 and float64 are computed in their own precision; float16 and bfloat16 are
-        computed in float32 (their three significant digits make the solvers break down).
-        It is never modified, and never differentiated through (``requires_grad`` is ignored).
+        A missing pixel is NaN in all three channels (NaN that differs between channels is a
+        ``ValueError``). float32 and float64 are computed in their own precision; float16 and
+        bfloat16 are computed in float32 (their three significant digits make the solvers
+        break down). It is never modified, and never differentiated through
+        (``requires_grad`` is ignored).
     rank : int in [1, min(m, n)]; required by the low-rank methods, ignored by ``"rff"``
     method : str, one of ``mh.METHODS``; ``"gd"`` with no options is the blog post's method exactly
     generator : torch.Generator (CPU), int seed in [0, 2**64) or None
@@ -411,8 +569,13 @@ def reconstruct(
     Raises
     ------
     FloatingPointError
-        If the method breaks down (its result holds NaN or inf, e.g. GD with too large a
-        learning rate), saying what to try instead. A broken result is never returned.
+        If the method breaks down (its result holds NaN or inf, or GD's loss became inf or grew
+        more than a million-fold, e.g. with too large a learning rate), saying what to try
+        instead. A broken result is never returned.
+    TypeError, ValueError
+        For a bad argument; for a method added with :func:`register_method`, also when it
+        returns anything but a floating tensor of the input's shape (naming the method). An
+        error raised inside such a method comes back with its type, naming the method.
 
     Examples
     --------
@@ -463,11 +626,23 @@ def reconstruct(
     g = check_generator(generator, func=func)
     home = masked_img.device
     work = masked_img.to(device or home, _compute_dtype(masked_img))
+    # a registered method gets a copy, never the caller's storage
+    if method not in _BUILTIN and work.data_ptr() == masked_img.data_ptr():
+        work = work.clone()
     no_grad = method == "als" or method in _IMPUTERS
     grad = torch.no_grad() if no_grad else torch.enable_grad()
     with grad, threads_for(work):  # one thread for a small problem
-        recon = METHODS[method](work, rank=rank, generator=g, **options)
-    recon = _check_finite(recon.detach(), func=func, method=method)
+        if _shipped(method):
+            recon = METHODS[method](work, rank=rank, generator=g, **options)
+        else:
+            try:
+                recon = METHODS[method](
+                    work, rank=rank, generator=g, **options
+                )
+            except Exception as err:
+                _reraise_naming(err, method)
+    recon = _check_result(recon, method=method, shape=masked_img.shape)
+    recon = _check_finite(recon, func=func, method=method)
     recon = recon.to(home, torch.float32).clamp(0.0, 1.0)
     if keep_observed:
         recon = torch.where(missing, recon, masked_img.to(torch.float32))
