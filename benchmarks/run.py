@@ -107,6 +107,11 @@ def parse_args(argv=None):
         help="also measure full-size photos, peak memory and threads",
     )
     parser.add_argument(
+        "--field",
+        action="store_true",
+        help="also the field side by side: the peers on 9 images, 10-95 %% missing",
+    )
+    parser.add_argument(
         "--seeds",
         type=int,
         default=5,
@@ -303,6 +308,131 @@ def als_vs_gd_threads(rank, size=400):
             if v is not None:
                 os.environ[k] = v
     return lines, out
+
+
+#: The field side by side: the peers (registered methods with fixed defaults), and the
+#: proportions; images the book's defaults were chosen on, and images they were not.
+PEERS = ("biharmonic", "telea", "navier_stokes", "fsr", "tv", "halrtc")
+FIELD_PROPS = (0.1, 0.5, 0.8, 0.9, 0.95)
+FIELD_TUNED = ("china", "flower", "astronaut", "coffee", "chelsea")
+
+
+def field_images(crop, quick):
+    """(tuned, held out): dicts of name -> (3, m, n) image, ``crop`` pixels a side."""
+    tuned = {name: bm.load_photo(name, size=crop) for name in FIELD_TUNED}
+    held = {name: bm.load_photo(name, size=crop) for name in HELD_OUT}
+    if not quick:
+        held["china-br"] = mh.load_image("china")[
+            :, -crop:, -crop:
+        ].contiguous()
+    return tuned, held
+
+
+def field_methods(rank):
+    """The book's best method (patches), ALS and the peers, as ``bm.run_methods`` entries."""
+
+    def rec(method, **options):
+        return lambda masked, generator, device: mh.reconstruct(
+            masked,
+            method=method,
+            generator=generator,
+            device=device,
+            **options,
+        )
+
+    methods = {
+        "patches": (f"rank {rank}; defaults", rec("patches", rank=rank)),
+        "ALS": (f"rank {rank}; defaults", rec("als", rank=rank)),
+    }
+    for name in PEERS:
+        methods[name] = ("defaults", rec(name))
+    return methods
+
+
+def margins(rows, ours="patches", peers=PEERS):
+    """Per (image, prop): the best peer by mean PSNR on the missing pixels, and ``ours`` minus
+    it mask by mask: ``(image, prop, peer, mean, sd, clear)``, where clear means mean > sd."""
+    score = {
+        (r["method"], r["image"], r["prop"], r["seed"]): r["psnr_missing"]
+        for r in rows
+    }
+    out = []
+    for image, prop in dict.fromkeys((r["image"], r["prop"]) for r in rows):
+        seeds = sorted(
+            {s for (m, i, p, s) in score if (i, p) == (image, prop)}
+        )
+
+        here = [p for p in peers if (p, image, prop, seeds[0]) in score]
+        if not here or (ours, image, prop, seeds[0]) not in score:
+            continue
+        best = max(
+            here,
+            key=lambda m: statistics.fmean(
+                score[(m, image, prop, s)]
+                for s in seeds  # noqa: B023
+            ),
+        )
+        d = [
+            score[(ours, image, prop, s)] - score[(best, image, prop, s)]
+            for s in seeds
+        ]
+        sd = statistics.stdev(d) if len(d) > 1 else 0.0
+        avg = statistics.fmean(d)
+        out.append((image, prop, best, avg, sd, avg > sd))
+    return out
+
+
+def field_section(args, rank, device, progress):
+    """Markdown: the field side by side over ``args.seeds`` masks, and the margins."""
+    crop = 128 if args.quick else 256
+    tuned, held = field_images(crop, args.quick)
+    methods = field_methods(rank)
+    seeds = range(max(1, args.seeds))
+    parts = [
+        "## The field side by side",
+        "",
+        f"The patch method (the book's best), ALS and the field's tools ({', '.join(PEERS)}), "
+        f"every one with fixed defaults, on {crop} x {crop} centre crops, the same "
+        f"{len(seeds)} masks per case (seeds 0..{len(seeds) - 1}): PSNR on the missing "
+        "pixels, mean ± sd (mean seconds per image).",
+    ]
+    report = {}
+    for label, images in (("tuned on", tuned), ("not tuned on", held)):
+        rows = bm.run_seeds(
+            images,
+            FIELD_PROPS,
+            methods,
+            seeds=seeds,
+            repeats=1,
+            warmup=0,
+            device=device,
+            progress=progress,
+        )
+        cells = bm.summarize(rows)
+        marg = margins(rows)
+        report[label] = rows
+        parts += [
+            "",
+            f"### Images the defaults were {label}: {', '.join(images)}",
+            "",
+            bm.summary_table(cells),
+            "",
+            "The patch method against the best peer of each case (paired over the masks):",
+            "",
+        ]
+        parts += [
+            f"- {image} {round(100 * prop)} %: {peer}, patches {avg:+.2f} ± {sd:.2f} dB"
+            + (" (clear)" if clear else "")
+            for image, prop, peer, avg, sd, clear in marg
+        ]
+        at_least = [m for m in marg if m[1] >= 0.5]
+        if at_least:
+            low = min(at_least, key=lambda m: m[3])
+            parts.append(
+                f"- smallest margin from 50 % missing up: {low[3]:+.2f} ± {low[4]:.2f} dB "
+                f"({low[0]} {round(100 * low[1])} %, against {low[2]}); target: >= 0"
+            )
+    return "\n".join(parts), report
 
 
 def targets(rows, rank):
@@ -626,6 +756,13 @@ def main(argv=None):
         print(section + "\n", flush=True)
         report += [section, ""]
 
+    if args.field:
+        section, extra_field = field_section(args, rank, work_device, progress)
+        print(section + "\n", flush=True)
+        report += [section, ""]
+    else:
+        extra_field = None
+
     seconds, n, what = explorer_latency(args.quick)
     lat = (
         f"## Explorer update\n\n- {what}: median of {n} changes to uncached "
@@ -634,6 +771,8 @@ def main(argv=None):
     print(lat + "\n", flush=True)
     report += [lat, ""]
     extra = {"explorer": dict(seconds=seconds, changes=n, what=what)}
+    if extra_field is not None:
+        extra["field"] = extra_field
 
     if device.type == "cuda":
         totals = gpu_grid(device)

@@ -4,8 +4,9 @@ Conventions: an image is a float32 tensor of shape (3, m, n) in [0, 1]; a mask i
 shape (m, n), True = missing; a masked image holds NaN at missing pixels in all three channels.
 
 >>> import matfill_helpers as mh
->>> sorted(mh.METHODS)
-['als', 'gd', 'hardimpute', 'patches', 'rff', 'softimpute']
+>>> sorted(mh.METHODS)  # doctest: +NORMALIZE_WHITESPACE
+['als', 'biharmonic', 'fsr', 'gd', 'halrtc', 'hardimpute', 'navier_stokes', 'patches', 'rff',
+ 'softimpute', 'telea', 'tv']
 """
 
 from .core.images import SAMPLES, center_crop, load_image, to_hwc

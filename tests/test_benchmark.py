@@ -47,6 +47,17 @@ def test_biharmonic_is_scikit_images_inpainting(tiny_cases):
     )
 
 
+def test_biharmonic_is_the_registered_peer_method(tiny_cases):
+    from matfill_helpers.methods import peers
+
+    _, _, img, masked, mask = tiny_cases[1]
+    assert bm.biharmonic is peers.biharmonic
+    assert torch.equal(
+        mh.reconstruct(masked, method="biharmonic"), bm.biharmonic(masked)
+    )
+    assert "biharmonic" in bm.standard_methods()
+
+
 def test_run_methods_scores_every_case_and_method_against_the_reference(
     tiny_cases,
 ):
@@ -453,3 +464,21 @@ def test_als_vs_gd_threads_reports_default_and_one_thread(monkeypatch):
     assert out["1"]["als"]["threads"] == 1
     assert "torch threads default" in lines[0] and "x; target" in lines[0]
     assert os.environ["OMP_NUM_THREADS"] == "1"  # the caller's setting is back
+
+
+def test_margins_pair_the_book_method_with_the_best_peer_mask_by_mask():
+    run = _run_script()
+    rows = [
+        dict(method=m, image="a", prop=0.8, seed=s, psnr_missing=v)
+        for m, values in {
+            "patches": [20.0, 21.0, 22.0],
+            "fsr": [19.5, 20.8, 21.4],  # the best peer on average
+            "tv": [19.9, 19.0, 19.0],
+        }.items()
+        for s, v in enumerate(values)
+    ]
+    ((image, prop, peer, mean, sd, clear),) = run.margins(rows)
+    assert (image, prop, peer) == ("a", 0.8, "fsr")
+    assert mean == pytest.approx((0.5 + 0.2 + 0.6) / 3)
+    assert sd == pytest.approx(statistics.stdev([0.5, 0.2, 0.6]))
+    assert clear  # 0.43 > 0.21

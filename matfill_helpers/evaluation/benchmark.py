@@ -24,6 +24,7 @@ import torch
 from .._validation import _fail, check_int, check_positive
 from ..core.masking import mask_image
 from ..core.metrics import metrics
+from ..methods.peers import biharmonic  # noqa: F401  (bm.biharmonic)
 from ..methods.registry import GD_TUNED, reconstruct
 
 #: The reference every time is compared with: the blog post's method with its exact defaults.
@@ -111,33 +112,6 @@ def mean_fill(masked_img):
         (~missing).flatten(1).sum(1).clamp_min(1)
     )  # (3,)
     return torch.where(missing, mu[:, None, None], masked_img)
-
-
-def biharmonic(masked_img):
-    """scikit-image's ``inpaint_biharmonic`` (``channel_axis=-1``) on a (3, m, n) masked image.
-
-    The classical baseline: runs on the CPU with NumPy; the result comes back on the input's
-    device.
-
-    >>> import torch
-    >>> masked = torch.full((3, 4, 4), 0.5); masked[:, 1, 2] = float("nan")
-    >>> round(biharmonic(masked)[0, 1, 2].item(), 3)
-    0.5
-    """
-    from skimage.restoration import inpaint_biharmonic
-
-    mask = torch.isnan(masked_img).any(0).cpu().numpy()  # (m, n)
-    hwc = (
-        torch.nan_to_num(masked_img, nan=0.0).permute(1, 2, 0).cpu().numpy()
-    )  # (m, n, 3)
-    out = inpaint_biharmonic(hwc, mask, channel_axis=-1)
-    return (
-        torch.from_numpy(out.copy())
-        .permute(2, 0, 1)
-        .float()
-        .clamp(0, 1)
-        .to(masked_img.device)
-    )
 
 
 def standard_methods(*, rank=50):
