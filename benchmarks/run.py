@@ -349,39 +349,6 @@ def field_methods(rank):
     return methods
 
 
-def margins(rows, ours="patches", peers=PEERS):
-    """Per (image, prop): the best peer by mean PSNR on the missing pixels, and ``ours`` minus
-    it mask by mask: ``(image, prop, peer, mean, sd, clear)``, where clear means mean > sd."""
-    score = {
-        (r["method"], r["image"], r["prop"], r["seed"]): r["psnr_missing"]
-        for r in rows
-    }
-    out = []
-    for image, prop in dict.fromkeys((r["image"], r["prop"]) for r in rows):
-        seeds = sorted(
-            {s for (m, i, p, s) in score if (i, p) == (image, prop)}
-        )
-
-        here = [p for p in peers if (p, image, prop, seeds[0]) in score]
-        if not here or (ours, image, prop, seeds[0]) not in score:
-            continue
-        best = max(
-            here,
-            key=lambda m: statistics.fmean(
-                score[(m, image, prop, s)]
-                for s in seeds  # noqa: B023
-            ),
-        )
-        d = [
-            score[(ours, image, prop, s)] - score[(best, image, prop, s)]
-            for s in seeds
-        ]
-        sd = statistics.stdev(d) if len(d) > 1 else 0.0
-        avg = statistics.fmean(d)
-        out.append((image, prop, best, avg, sd, avg > sd))
-    return out
-
-
 def field_section(args, rank, device, progress):
     """Markdown: the field side by side over ``args.seeds`` masks, and the margins."""
     crop = 128 if args.quick else 256
@@ -409,7 +376,7 @@ def field_section(args, rank, device, progress):
             progress=progress,
         )
         cells = bm.summarize(rows)
-        marg = margins(rows)
+        marg = bm.margins(rows, "patches", PEERS)
         report[label] = rows
         parts += [
             "",

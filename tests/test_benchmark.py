@@ -467,7 +467,6 @@ def test_als_vs_gd_threads_reports_default_and_one_thread(monkeypatch):
 
 
 def test_margins_pair_the_book_method_with_the_best_peer_mask_by_mask():
-    run = _run_script()
     rows = [
         dict(method=m, image="a", prop=0.8, seed=s, psnr_missing=v)
         for m, values in {
@@ -477,7 +476,9 @@ def test_margins_pair_the_book_method_with_the_best_peer_mask_by_mask():
         }.items()
         for s, v in enumerate(values)
     ]
-    ((image, prop, peer, mean, sd, clear),) = run.margins(rows)
+    ((image, prop, peer, mean, sd, clear),) = bm.margins(
+        rows, "patches", ["fsr", "tv"]
+    )
     assert (image, prop, peer) == ("a", 0.8, "fsr")
     assert mean == pytest.approx((0.5 + 0.2 + 0.6) / 3)
     assert sd == pytest.approx(statistics.stdev([0.5, 0.2, 0.6]))

@@ -482,6 +482,45 @@ def summarize(rows, *, key="psnr_missing"):
     return out
 
 
+def margins(rows, ours, peers, *, key="psnr_missing"):
+    """``ours`` against the best of ``peers`` in every (image, prop) of ``rows``, mask by mask.
+
+    The best peer is the one with the highest mean ``key`` over the masks (seeds); the margin is
+    ``ours`` minus it on each mask. Returns ``(image, prop, peer, mean, sd, clear)`` per case,
+    clear when the mean margin exceeds its standard deviation.
+
+    >>> rows = [dict(method=m, image="a", prop=0.5, seed=s, psnr_missing=v)
+    ...         for m, vs in {"ours": [3, 4], "p": [2, 2.5], "q": [1, 5]}.items()
+    ...         for s, v in enumerate(vs)]
+    >>> [(c[2], c[3], round(c[4], 3)) for c in margins(rows, "ours", ["p", "q"])]
+    [('q', 0.5, 2.121)]
+    """
+    score = {
+        (r["method"], r["image"], r["prop"], r["seed"]): r[key] for r in rows
+    }
+    out = []
+    for image, prop in dict.fromkeys((r["image"], r["prop"]) for r in rows):
+        seeds = sorted(
+            {s for (_, i, p, s) in score if (i, p) == (image, prop)}
+        )
+        here = [p for p in peers if (p, image, prop, seeds[0]) in score]
+        if not here or (ours, image, prop, seeds[0]) not in score:
+            continue
+        means = {
+            p: statistics.fmean(score[(p, image, prop, s)] for s in seeds)
+            for p in here
+        }
+        best = max(here, key=means.get)
+        d = [
+            score[(ours, image, prop, s)] - score[(best, image, prop, s)]
+            for s in seeds
+        ]
+        sd = statistics.stdev(d) if len(d) > 1 else 0.0
+        mean = statistics.fmean(d)
+        out.append((image, prop, best, mean, sd, mean > sd))
+    return out
+
+
 def summary_table(cells, *, html=False):
     """The cells of :func:`summarize` as a table: mean ± sd (dB) and seconds per method.
 
