@@ -286,11 +286,18 @@ def check_image(img, *, func, name="img", allow_nan=False):
                 name,
                 "in [0, 1]",
                 f"values in [{low:.3g}, {high:.3g}]",
-                "Divide 8-bit data by 255."
-                if low >= 0.0 and high <= 255.0
-                else "Rescale it to [0, 1].",
+                _range_fix(low, high),
             )
     return img
+
+
+def _range_fix(low, high):
+    """What to do about values outside [0, 1] in ``[low, high]``."""
+    if low >= -0.05 and high <= 1.05:  # rounding, or a method's overshoot
+        return "Clip it with .clamp(0, 1)."
+    if low >= 0.0 and high <= 255.0 and high > 2.0:
+        return "Divide 8-bit data by 255."
+    return "Rescale it to [0, 1]."
 
 
 def _check_whole_pixels(nan, *, func, name):
@@ -327,6 +334,19 @@ def check_mask(mask, *, func, shape, name="mask"):
             "a bool torch.Tensor",
             _describe(mask),
             fix,
+            exc=TypeError,
+        )
+    if mask.layout != torch.strided or mask.is_meta:
+        _fail(
+            func,
+            name,
+            "a dense tensor that holds data",
+            "a tensor on the 'meta' device"
+            if mask.is_meta
+            else f"a {mask.layout} tensor",
+            "Convert with .to_dense()."
+            if mask.layout != torch.strided
+            else None,
             exc=TypeError,
         )
     if mask.dtype != torch.bool:

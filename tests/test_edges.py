@@ -658,3 +658,138 @@ def test_explorers_take_a_pathlib_path_as_load_image_does(
         assert ex.data["sampleName"] == "photo.png"
     by_name = mh.fit_image(mh.load_image(str(path)), 8)
     assert torch.equal(ex.img, by_name)
+
+
+# --- G. files, paths and the last obscure messages --------------------------------------------
+
+
+def test_a_decompression_bomb_is_refused_with_the_path_and_the_fix(
+    tmp_path,
+):
+    from PIL import Image
+
+    path = tmp_path / "huge.png"
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = 1000  # above twice this: a "bomb"
+    try:
+        Image.new("L", (50, 50)).save(path)
+        with pytest.raises(ValueError) as err:
+            mh.load_image(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    msg = str(err.value)
+    assert msg.startswith("load_image: 'name_or_path'")
+    assert "huge.png" in msg and "MAX_IMAGE_PIXELS" in msg
+
+
+@pytest.mark.parametrize("value", [1000.0, -5.0])
+def test_a_constant_float_file_outside_0_1_loads_with_a_warning(
+    tmp_path, value
+):
+    from PIL import Image
+
+    path = tmp_path / "flat.tif"
+    Image.fromarray(np.full((6, 6), value, np.float32)).save(path)
+    with pytest.warns(UserWarning, match="single value"):
+        img = mh.load_image(path)
+    assert float(img.min()) == float(img.max()) == (1.0 if value > 0 else 0.0)
+
+
+@pytest.fixture(scope="module")
+def explorers(img):
+    return {
+        "StaticExplorer.save": mh.static_explorer(img, props=[0.5], ranks=[2]),
+        "BrowserExplorer.save": mh.browser_explorer(
+            img, size=8, rank=2, max_rank=4
+        ),
+    }
+
+
+BAD_PATHS = [
+    ("file descriptor", lambda d: 1, TypeError, "got int 1"),
+    ("None", lambda d: None, TypeError, "got None"),
+    ("a folder", lambda d: d, ValueError, "Is a directory"),
+    (
+        "no folder",
+        lambda d: d / "no" / "such" / "x.html",
+        ValueError,
+        "No such file or directory",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, path, exc, reason", BAD_PATHS, ids=[c[0] for c in BAD_PATHS]
+)
+@pytest.mark.parametrize(
+    "save", ["StaticExplorer.save", "BrowserExplorer.save"]
+)
+def test_save_names_the_path_and_the_reason(
+    explorers, tmp_path, save, name, path, exc, reason
+):
+    with pytest.raises(exc) as err:
+        explorers[save].save(path(tmp_path))
+    msg = str(err.value)
+    assert msg.startswith(f"{save}: 'path'") and reason in msg
+
+
+@pytest.mark.parametrize(
+    "save", ["StaticExplorer.save", "BrowserExplorer.save"]
+)
+def test_save_takes_str_and_pathlib_paths(explorers, tmp_path, save):
+    for path in (tmp_path / "a.html", str(tmp_path / "b.html")):
+        assert explorers[save].save(path) == path
+        assert pathlib.Path(path).read_text().startswith("<!DOCTYPE html>")
+
+
+def test_center_crop_of_a_channels_last_image_says_so(img):
+    with pytest.raises(ValueError, match=r"channels last.*permute\(2, 0, 1\)"):
+        mh.center_crop(img.permute(1, 2, 0), 8)
+
+
+@pytest.mark.parametrize(
+    "make, fix",
+    [
+        (lambda x: x * 0.5 + 0.52, "Clip it with .clamp(0, 1)"),
+        (lambda x: x * 255, "Divide 8-bit data by 255"),
+        (lambda x: x * 4 - 2, "Rescale it to [0, 1]"),
+    ],
+    ids=["rounding", "8-bit", "other"],
+)
+def test_values_outside_0_1_get_the_fix_that_fits(img, make, fix):
+    with pytest.raises(ValueError, match=re.escape(fix)):
+        mh.metrics(img, make(img))
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        pytest.param(
+            lambda s: torch.zeros(s, dtype=torch.bool, device="meta"),
+            id="meta",
+        ),
+        pytest.param(
+            lambda s: torch.zeros(s, dtype=torch.bool).to_sparse(),
+            id="sparse",
+        ),
+    ],
+)
+def test_a_mask_without_dense_data_is_a_clear_type_error(img, mask):
+    with pytest.raises(TypeError, match="apply_mask: 'mask' must be a dense"):
+        mh.apply_mask(img, mask(tuple(img.shape[1:])))
+
+
+@pytest.mark.parametrize(
+    "options, name",
+    [
+        ({"gd": {"lr": -1}}, "lr"),
+        ({"als": {"ridge": -1}}, "ridge"),
+        ({"als": {"rank": 3}}, "rank"),
+        ({"softimpute": {"max_iters": 0}}, "max_iters"),
+    ],
+)
+def test_explorer_checks_each_methods_options_at_the_door(img, options, name):
+    with pytest.raises(ValueError, match=f"^explorer: '{name}'"):
+        mh.explorer(
+            img, options=options, static=False, size=8, rank=2, max_rank=4
+        )

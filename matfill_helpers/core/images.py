@@ -48,6 +48,12 @@ def _rescale(arr, path):
     if low >= 0.0 and high <= 1.0:
         return arr
     if high == low:  # a constant image: nothing to stretch
+        warnings.warn(
+            f"load_image: {path!r} holds the single value {low:.4g}, outside "
+            "[0, 1]; with nothing to stretch it is loaded as the constant "
+            f"{min(max(low, 0.0), 1.0):g}.",
+            stacklevel=5,
+        )
         return np.clip(arr, 0.0, 1.0)
     warnings.warn(
         f"load_image: {path!r} holds values in [{low:.4g}, {high:.4g}], outside [0, 1]; "
@@ -97,11 +103,21 @@ def _read(name_or_path):
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with Image.open(path) as im:  # refuses a decompression bomb itself
             im = ImageOps.exif_transpose(
                 im
             )  # upright, as a photo viewer shows it
             return _to_array(im, path)
+    except Image.DecompressionBombError as err:
+        _fail(
+            "load_image",
+            "name_or_path",
+            f"an image of at most {2 * Image.MAX_IMAGE_PIXELS} pixels (Pillow's "
+            "limit against decompression bombs)",
+            f"{path!r} ({err})",
+            "Shrink the file first, or raise PIL.Image.MAX_IMAGE_PIXELS if "
+            "you trust it.",
+        )
     except (UnidentifiedImageError, OSError, ValueError) as err:
         if isinstance(err, ValueError) and str(err).startswith("load_image:"):
             raise
@@ -222,6 +238,14 @@ def center_crop(img, size):
             "img",
             "a tensor of shape (..., m, n)",
             f"shape {tuple(img.shape)}",
+        )
+    if img.ndim == 3 and img.shape[2] in (3, 4) and img.shape[0] not in (3, 4):
+        _fail(
+            "center_crop",
+            "img",
+            "a tensor of shape (C, m, n), channels first",
+            f"shape {tuple(img.shape)}, channels last",
+            "Move the channels first with .permute(2, 0, 1).",
         )
     return _crop(img, size, func="center_crop")
 

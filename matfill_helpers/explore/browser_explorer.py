@@ -292,7 +292,13 @@ class BrowserExplorer:
 
     def save(self, path):
         """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
-        return save_page(path, self.title, self.html, viewport=True)
+        return save_page(
+            path,
+            self.title,
+            self.html,
+            viewport=True,
+            func="BrowserExplorer.save",
+        )
 
 
 def _finite(x):

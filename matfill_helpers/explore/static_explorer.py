@@ -20,6 +20,7 @@ import io
 import itertools
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -391,15 +392,26 @@ class StaticExplorer:
 
     def save(self, path):
         """Write a standalone HTML page with this explorer (opens from ``file://``, no network)."""
-        return save_page(path, self.title, self.html)
+        return save_page(
+            path, self.title, self.html, func="StaticExplorer.save"
+        )
 
 
-def save_page(path, title, body, *, viewport=False):
+def save_page(path, title, body, *, viewport=False, func="save"):
     """Write ``body`` (HTML) as a standalone page titled ``title`` (default "matfill explorer").
 
-    ``viewport``: add the mobile viewport tag (the page lays itself out for narrow screens).
-    Returns ``path``.
+    ``path``: a ``str`` or ``os.PathLike`` (a file descriptor is refused). ``viewport``: add the
+    mobile viewport tag (the page lays itself out for narrow screens). Returns ``path``. A file
+    that cannot be written is a ``ValueError`` naming the path and the reason.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        _fail(
+            func,
+            "path",
+            "a file path (str or os.PathLike)",
+            _describe(path),
+            exc=TypeError,
+        )
     title = html.escape(title or "matfill explorer")
     meta = (
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -410,8 +422,17 @@ def save_page(path, title, body, *, viewport=False):
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"{meta}<title>{title}</title></head><body>\n{body}\n</body></html>\n"
     )
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        _fail(
+            func,
+            "path",
+            "a file path whose folder exists and can be written",
+            f"{os.fspath(path)!r} ({reason})",
+        )
     return path
 
 

@@ -28,7 +28,7 @@ from .._validation import (
     check_prop,
 )
 from ..evaluation.experiment import _check_props, _check_ranks
-from ..methods.registry import _RANKLESS, METHODS
+from ..methods.registry import _RANKLESS, METHODS, _check_options
 from .browser_explorer import (
     ALS_DEFAULTS,
     DEFAULT_SIZE,
@@ -242,7 +242,11 @@ class Explorer:
             )
         for name in options:
             check_choice(name, set(METHODS), func="explorer", name="options")
-        return {name: dict(opts) for name, opts in options.items()}
+        # each method's values checked here, before any work, as reconstruct would
+        return {
+            name: _check_options(name, opts, "explorer")
+            for name, opts in options.items()
+        }
 
     def _png(self, img):
         return encode_image(img, fmt="png")
