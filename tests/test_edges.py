@@ -793,3 +793,147 @@ def test_explorer_checks_each_methods_options_at_the_door(img, options, name):
         mh.explorer(
             img, options=options, static=False, size=8, rank=2, max_rank=4
         )
+
+
+# --- H. the benchmark helpers and the entry points that call reconstruct later ----------------
+
+
+def _bm():
+    from matfill_helpers.evaluation import benchmark
+
+    return benchmark
+
+
+LATER_DOORS = [
+    (
+        "tune rank",
+        lambda i, m: mh.tune(m, grid={"ridge": [1.0]}, rank=-1),
+        "tune: 'rank'",
+    ),
+    (
+        "tune grid rank",
+        lambda i, m: mh.tune(m, grid={"rank": [2, 99]}),
+        "tune: 'rank'",
+    ),
+    (
+        "tune option",
+        lambda i, m: mh.tune(m, grid={"ridge": [1.0, -1.0]}, rank=2),
+        "tune: 'ridge'",
+    ),
+    (
+        "explore_setting img",
+        lambda i, m: mh.explore_setting(None, prop=0.4, rank=2),
+        "explore_setting: 'img'",
+    ),
+    (
+        "explore_setting rank",
+        lambda i, m: mh.explore_setting(i, prop=0.4, rank=-1),
+        "explore_setting: 'rank'",
+    ),
+    (
+        "explore_setting option",
+        lambda i, m: mh.explore_setting(i, prop=0.4, rank=2, ridge="x"),
+        "explore_setting: 'ridge'",
+    ),
+    (
+        "browser_explorer rank",
+        lambda i, m: mh.browser_explorer(i, size=8, rank=-1),
+        "browser_explorer: 'rank'",
+    ),
+    (
+        "browser_explorer max_rank",
+        lambda i, m: mh.browser_explorer(i, size=8, max_rank="x"),
+        "browser_explorer: 'max_rank'",
+    ),
+    ("dct_fill", lambda i, m: mh.dct_fill(None), "dct_fill: 'masked_img'"),
+    (
+        "dct_fill ints",
+        lambda i, m: mh.dct_fill(torch.zeros(3, 8, 8, dtype=torch.int64)),
+        "dct_fill: 'masked_img'",
+    ),
+    (
+        "load_photo name",
+        lambda i, m: _bm().load_photo("x"),
+        "load_photo: 'name'",
+    ),
+    (
+        "load_photo type",
+        lambda i, m: _bm().load_photo(None),
+        "load_photo: 'name'",
+    ),
+    (
+        "load_photo size",
+        lambda i, m: _bm().load_photo("coffee", size=0),
+        "load_photo: 'size'",
+    ),
+    (
+        "mean_fill",
+        lambda i, m: _bm().mean_fill(None),
+        "mean_fill: 'masked_img'",
+    ),
+    (
+        "make_cases images",
+        lambda i, m: _bm().make_cases(None, [0.5]),
+        "make_cases: 'images'",
+    ),
+    (
+        "make_cases image",
+        lambda i, m: _bm().make_cases({"a": 1}, [0.5]),
+        "make_cases: 'images['a']'",
+    ),
+    (
+        "make_cases props",
+        lambda i, m: _bm().make_cases({"a": i}, 0.5),
+        "make_cases: 'props'",
+    ),
+    (
+        "make_cases prop",
+        lambda i, m: _bm().make_cases({"a": i}, [1.5]),
+        "make_cases: 'props'",
+    ),
+    ("summarize", lambda i, m: _bm().summarize(None), "summarize: 'rows'"),
+    ("summarize row", lambda i, m: _bm().summarize([1]), "summarize: 'rows'"),
+    (
+        "summarize keys",
+        lambda i, m: _bm().summarize([{"method": "a"}]),
+        "summarize: 'rows'",
+    ),
+    (
+        "margins",
+        lambda i, m: _bm().margins("x", "a", ["b"]),
+        "margins: 'rows'",
+    ),
+    (
+        "markdown_table",
+        lambda i, m: _bm().markdown_table([{}]),
+        "markdown_table: 'rows'",
+    ),
+    ("html_table", lambda i, m: _bm().html_table(None), "html_table: 'rows'"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, call, prefix", LATER_DOORS, ids=[c[0] for c in LATER_DOORS]
+)
+def test_every_entry_point_names_itself_and_the_argument(
+    img, masked, name, call, prefix
+):
+    with pytest.raises((TypeError, ValueError)) as err:
+        call(img, masked)
+    assert str(err.value).startswith(prefix)
+
+
+def test_tune_checks_every_setting_before_fitting_any(monkeypatch, masked):
+    calls = []
+    real = registry.reconstruct
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    from matfill_helpers.evaluation import tuning
+
+    monkeypatch.setattr(tuning, "reconstruct", counting)
+    with pytest.raises(ValueError, match="tune: 'ridge'"):
+        mh.tune(masked, grid={"ridge": [1.0, -1.0]}, rank=2)
+    assert calls == []

@@ -21,7 +21,13 @@ import time
 import numpy as np
 import torch
 
-from .._validation import _fail, check_int, check_positive
+from .._validation import (
+    _describe,
+    _fail,
+    check_image,
+    check_int,
+    check_positive,
+)
 from ..core.masking import mask_image
 from ..core.metrics import metrics
 from ..methods.peers import biharmonic  # noqa: F401  (bm.biharmonic)
@@ -54,8 +60,20 @@ def load_photo(name, *, size=None):
     >>> load_photo("coffee", size=64).shape
     torch.Size([3, 64, 64])
     """
-    from ..core.images import center_crop, load_image
+    from ..core.images import SAMPLES, _check_size, center_crop, load_image
 
+    names = sorted(SAMPLES) + sorted(SKIMAGE_PHOTOS)
+    if not isinstance(name, str) or name not in names:
+        _fail(
+            "load_photo",
+            "name",
+            f"one of {names}",
+            _describe(name),
+            "For an image file of your own use mh.load_image(path).",
+            exc=TypeError if not isinstance(name, str) else ValueError,
+        )
+    if size is not None:
+        _check_size(size, func="load_photo")
     if name not in SKIMAGE_PHOTOS:
         return load_image(name, size=size)
     import skimage.data
@@ -122,6 +140,9 @@ def mean_fill(masked_img):
     >>> [round(v, 3) for v in mean_fill(masked)[0, 0].tolist()]
     [0.2, 0.3, 0.4]
     """
+    masked_img = check_image(
+        masked_img, func="mean_fill", name="masked_img", allow_nan=True
+    )
     missing = torch.isnan(masked_img)
     mu = torch.where(missing, 0.0, masked_img).flatten(1).sum(1) / (
         (~missing).flatten(1).sum(1).clamp_min(1)
@@ -180,6 +201,51 @@ def floor_method():
     }
 
 
+def _check_images(images, *, func):
+    """``images``: a non-empty dict of name -> (3, m, n) image, each checked."""
+    if not isinstance(images, dict) or not images:
+        _fail(
+            func,
+            "images",
+            "a non-empty dict of name -> (3, m, n) image",
+            _describe(images),
+            "For one image pass {'name': img}.",
+            exc=TypeError,
+        )
+    for name, img in images.items():
+        check_image(img, func=func, name=f"images[{name!r}]")
+
+
+def _check_rows(rows, *, func, keys):
+    """``rows``: a list or tuple of dicts, each holding ``keys`` (as run_methods returns)."""
+    if not isinstance(rows, (list, tuple)):
+        _fail(
+            func,
+            "rows",
+            "a list of result rows (dicts), as run_methods returns",
+            _describe(rows),
+            exc=TypeError,
+        )
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            _fail(
+                func,
+                "rows",
+                "a list of dicts, as run_methods returns",
+                f"{_describe(row)} at index {i}",
+                exc=TypeError,
+            )
+        lacking = [k for k in keys if k not in row]
+        if lacking:
+            _fail(
+                func,
+                "rows",
+                f"rows with the keys {list(keys)}, as run_methods returns",
+                f"a row without {lacking} at index {i}",
+            )
+    return list(rows)
+
+
 def make_cases(images, props, *, seed=0):
     """(image name, prop, image, masked, mask) for every image and proportion; masks from ``seed``.
 
@@ -190,6 +256,10 @@ def make_cases(images, props, *, seed=0):
     >>> [(name, p) for name, p, *_ in make_cases(images, [0.1, 0.4])]
     [('china', 0.1), ('china', 0.4)]
     """
+    from .experiment import _check_props
+
+    _check_images(images, func="make_cases")
+    props = _check_props(props, func="make_cases")
     cases = []
     for name, img in images.items():
         for p in props:
@@ -328,7 +398,21 @@ def run_methods(
     return rows
 
 
-def _cells(rows):
+_TABLE_KEYS = (
+    "method",
+    "image",
+    "prop",
+    "options",
+    "psnr",
+    "psnr_missing",
+    "seconds",
+    "runs",
+    "speedup",
+)
+
+
+def _cells(rows, *, func):
+    rows = _check_rows(rows, func=func, keys=_TABLE_KEYS)
     head = [
         "method",
         "image",
@@ -367,7 +451,7 @@ def markdown_table(rows):
     | method | image | missing | rank / options |
     | ALS | china | 40 % | rank 5 | 22.00 | 20.00 | 0.500 | 3 | 16.0x |
     """
-    head, body = _cells(rows)
+    head, body = _cells(rows, func="markdown_table")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(cells) + " |" for cells in body]
     return "\n".join(lines)
@@ -382,7 +466,7 @@ def html_table(rows):
     """
     from html import escape
 
-    head, body = _cells(rows)
+    head, body = _cells(rows, func="html_table")
     out = [
         "<table>",
         "<thead><tr>"
@@ -462,6 +546,9 @@ def summarize(rows, *, key="psnr_missing"):
     >>> cell["best"], round(cell["lead"], 2), round(cell["lead_sd"], 2), cell["clear"]
     ('x', 0.83, 0.29, True)
     """
+    rows = _check_rows(
+        rows, func="summarize", keys=("method", "image", "prop", "seed", key)
+    )
     cells = {}
     for r in rows:
         cell = cells.setdefault((r["image"], r["prop"]), {})
@@ -510,6 +597,9 @@ def margins(rows, ours, peers, *, key="psnr_missing"):
     >>> [(c[2], c[3], round(c[4], 3)) for c in margins(rows, "ours", ["p", "q"])]
     [('q', 0.5, 2.121)]
     """
+    rows = _check_rows(
+        rows, func="margins", keys=("method", "image", "prop", "seed", key)
+    )
     score = {
         (r["method"], r["image"], r["prop"], r["seed"]): r[key] for r in rows
     }

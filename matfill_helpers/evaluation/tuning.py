@@ -22,7 +22,7 @@ from .._validation import (
     check_prop,
 )
 from ..core.metrics import metrics
-from ..methods.registry import METHODS, reconstruct
+from ..methods.registry import METHODS, check_call, reconstruct
 
 
 def holdout(masked_img, fraction=0.1, *, generator=None):
@@ -170,6 +170,10 @@ def tune(
             "both",
         )
     folds = check_int(folds, func=func, name="folds", low=1)
+    for values in itertools.product(*grid.values()):  # every setting, up front
+        options = {**fixed, **dict(zip(grid, values))}
+        rank = options.pop("rank", None)
+        check_call(tuple(masked_img.shape), rank, method, options, func=func)
     g = check_generator(generator, func=func)
     splits = [holdout(masked_img, fraction, generator=g) for _ in range(folds)]
     method_seed = int(torch.randint(2**62, (1,), generator=g))

@@ -417,14 +417,23 @@ def browser_explorer(
             f"one of the ALS options {sorted(ALS_DEFAULTS)}",
             "an unknown option",
         )
-    return BrowserExplorer(
-        img,
-        rank=rank,
-        prop=prop,
-        seed=seed,
-        max_rank=max_rank,
-        title=title,
-        display_px=display_px,
-        image_name=image_name(name),
-        **options,
-    )
+    try:
+        return BrowserExplorer(
+            img,
+            rank=rank,
+            prop=prop,
+            seed=seed,
+            max_rank=max_rank,
+            title=title,
+            display_px=display_px,
+            image_name=image_name(name),
+            **options,
+        )
+    except (
+        TypeError,
+        ValueError,
+    ) as err:  # the class checks; name the function called
+        msg = str(err)
+        if not msg.startswith("BrowserExplorer: "):
+            raise
+        raise type(err)("browser_explorer: " + msg.split(": ", 1)[1]) from None

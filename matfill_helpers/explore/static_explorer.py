@@ -38,7 +38,13 @@ from .._validation import (
 from ..core.masking import mask_image
 from ..core.metrics import metrics
 from ..evaluation.experiment import _check_props, _check_ranks
-from ..methods.registry import _RANKLESS, METHODS, _check_options, reconstruct
+from ..methods.registry import (
+    _RANKLESS,
+    METHODS,
+    _check_options,
+    check_call,
+    reconstruct,
+)
 from .plotting import image_to_rgb
 
 _FORMATS = {"png": "PNG", "jpeg": "JPEG"}
@@ -83,6 +89,8 @@ def explore_setting(img, *, prop, rank, method="als", seed=0, **options):
             repr(prop),
         )
     seed = check_int(seed, func="explore_setting", name="seed", low=0)
+    img = check_image(img, func="explore_setting")
+    check_call(tuple(img.shape), rank, method, options, func="explore_setting")
     masked, mask = mask_image(img, prop, generator=seed)
     t0 = time.perf_counter()
     recon = reconstruct(

@@ -528,6 +528,30 @@ def _check_result(recon, *, method, shape):
     return recon.detach()
 
 
+def check_call(shape, rank, method, options, *, func):
+    """Check ``method``, ``rank`` and ``options`` for an image of ``shape`` (3, m, n).
+
+    What :func:`reconstruct` checks before any work, for entry points that call it later (the
+    explorers, :func:`~matfill_helpers.tune`), so that the error names the function the user
+    called. Returns ``(rank, options)`` as checked.
+    """
+    check_choice(method, set(METHODS), func=func, name="method")
+    _, Hh, Ww = shape
+    if method not in _RANKLESS:
+        if rank is None:
+            _fail(
+                func,
+                "rank",
+                f"an int in [1, {min(Hh, Ww)}] for method {method!r}",
+                "None",
+            )
+        rank = check_int(rank, func=func, name="rank", low=1, high=min(Hh, Ww))
+    elif rank is not None:  # unused, but a wrong type is still a mistake
+        rank = check_int(rank, func=func, name="rank", low=1)
+    options = _check_options(method, options, func, h0_shape=(3, rank, Ww))
+    return rank, options
+
+
 def reconstruct(
     masked_img,
     *,
@@ -590,20 +614,9 @@ def reconstruct(
     masked_img = check_image(
         masked_img, func=func, name="masked_img", allow_nan=True
     )
-    check_choice(method, set(METHODS), func=func, name="method")
-    _, Hh, Ww = masked_img.shape
-    if method not in _RANKLESS:
-        if rank is None:
-            _fail(
-                func,
-                "rank",
-                f"an int in [1, {min(Hh, Ww)}] for method {method!r}",
-                "None",
-            )
-        rank = check_int(rank, func=func, name="rank", low=1, high=min(Hh, Ww))
-    elif rank is not None:  # unused, but a wrong type is still a mistake
-        rank = check_int(rank, func=func, name="rank", low=1)
-    options = _check_options(method, options, func, h0_shape=(3, rank, Ww))
+    rank, options = check_call(
+        tuple(masked_img.shape), rank, method, options, func=func
+    )
     if options.get("Z0") is not None:
         _check_z0(options["Z0"], tuple(masked_img.shape), func)
     if not isinstance(keep_observed, bool):

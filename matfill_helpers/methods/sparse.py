@@ -22,7 +22,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_int, check_positive
+from .._validation import check_image, check_int, check_positive
 
 
 def dct_matrix(size, *, dtype=torch.float32, device=None):
@@ -108,6 +108,9 @@ def dct_fill(
     True
     """
     func = "dct_fill"
+    masked_img = check_image(
+        masked_img, func=func, name="masked_img", allow_nan=True
+    )
     block = check_int(block, func=func, name="block", low=2)
     iters = check_int(iters, func=func, name="iters", low=1)
     shifts = check_int(shifts, func=func, name="shifts", low=1)
