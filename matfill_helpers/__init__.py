@@ -40,6 +40,7 @@ from .explore.static_explorer import (
 )
 from .explore.widgets import Explorer, explorer
 from .glue import glue
+from .learn import check, self_check
 from .methods.patches import (
     reconstruct_patches,
     smooth_fill,
@@ -70,6 +71,7 @@ __all__ = [
     "apply_mask",
     "block_mask_image",
     "center_crop",
+    "check",
     "create_coordinate_map",
     "create_linear_model",
     "create_rff_features",
@@ -105,5 +107,6 @@ __all__ = [
     "explorer",
     "static_explorer",
     "reconstruct_patches",
+    "self_check",
     "smooth_fill",
 ]

@@ -1,7 +1,7 @@
 """Launch paths: a chapter runs where the helpers are not installed, and Binder's environment.
 
 The offline test builds what Colab or a bare Jupyter has (torch, torchmetrics, matplotlib,
-scikit-learn, ipykernel, nbclient, ipywidgets; no helpers, no myst-nb) in a fresh virtual
+scikit-learn, ipykernel, PyYAML, nbclient, ipywidgets; no helpers, no myst-nb) in a fresh virtual
 environment, points the chapter's setup cell at a git snapshot of this checkout instead of the
 published repository, and executes the chapter with nbclient. pip may not reach any package index
 while the chapter runs, so the only thing the setup cell can install is the helpers from the
@@ -23,7 +23,15 @@ from tools import repository
 pytestmark = pytest.mark.launch
 
 CHAPTER = "masking.ipynb"
-BARE = ("torch", "torchmetrics", "matplotlib", "scikit-learn", "ipykernel")
+# PyYAML (the self-check questions' files) ships with Colab, and with Jupyter (jupyter_events)
+BARE = (
+    "torch",
+    "torchmetrics",
+    "matplotlib",
+    "scikit-learn",
+    "ipykernel",
+    "pyyaml",
+)
 BARE_EXTRA = ("nbclient", "ipywidgets")
 
 
