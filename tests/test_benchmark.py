@@ -353,6 +353,9 @@ def test_scale_section_reports_every_measurement(monkeypatch):
     monkeypatch.setattr(run, "SOFT_RANK_CAP", 4)
     monkeypatch.setattr(run, "SOFT_PHOTO", dict(photo="china", size=40))
     monkeypatch.setattr(
+        run, "SCALE_PHOTO", dict(photo="china", size=40, resize=[48, 72])
+    )
+    monkeypatch.setattr(
         run.bm, "run_in_subprocess", lambda job, **kw: bm.run_job(job)
     )
     fake = [dict(case="GD 8", setting="1", seconds=0.1, cpu_seconds=0.1)]
@@ -361,6 +364,7 @@ def test_scale_section_reports_every_measurement(monkeypatch):
     assert sorted(out) == [
         "als_rank_2",
         "als_rank_4",
+        "patches_china",
         "patches_crop",
         "patches_full",
         "softimpute_china-40",
@@ -368,14 +372,20 @@ def test_scale_section_reports_every_measurement(monkeypatch):
         "threads",
     ]
     assert lines[2].startswith(
+        "- patches (rank=5, clusters=4, iters=2) on china.jpg resized to "
+        "48 x 72 photo"
+    )
+    assert "<= 60 s" in lines[2]
+    assert out["patches_china"]["shape"] == [3, 48, 72]
+    assert lines[3].startswith(
         "- SoftImpute (ridge 1, rank cap 4: randomized SVD) on china-40"
     )
-    assert "peak" in lines[3] and "PSNR missing" in lines[3]
+    assert "peak" in lines[4] and "PSNR missing" in lines[4]
     assert (
         "on the 32 x 32 photo" in lines[0] and "before: 27.87 dB" in lines[0]
     )
     assert "on the 64 x 96 photo" in lines[1] and "<= 60 s" in lines[1]
-    assert lines[4].startswith("- ALS rank 2 on 1024 x 1024 (2 sweeps): peak")
+    assert lines[5].startswith("- ALS rank 2 on 1024 x 1024 (2 sweeps): peak")
     assert lines[-1] == "  - GD 8, threads 1: 0.10 s (0.10 s of CPU)"
 
 

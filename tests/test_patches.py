@@ -441,11 +441,42 @@ def test_warm_passes_use_warm_stride_and_large_images_default_to_twice(
     )
     # an image over LARGE_IMAGE pixels gets twice the stride by default
     monkeypatch.setattr(patches, "LARGE_IMAGE", 48 * 48 - 1)
+    monkeypatch.setattr(patches, "default_dct_shifts", lambda n: 2)  # below
     large = mh.reconstruct(
         masked, rank=10, method="patches", generator=0, **opts
     )
     torch.testing.assert_close(large, coarse, rtol=0, atol=0)
     assert patches.default_warm_stride(10**7, 2, 3) == 3  # at most the patch
+
+
+def test_large_images_start_from_one_dct_grid_per_step(monkeypatch):
+    import matfill_helpers.methods.patches as patches
+
+    img = mh.load_image("china", size=48)
+    masked, mask = mh.mask_image(img, 0.5, generator=0)
+    seen = []
+    dct_fill = patches.dct_fill
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["shifts"])
+        return dct_fill(*args, **kwargs)
+
+    monkeypatch.setattr(patches, "dct_fill", spy)
+    opts = dict(clusters=4, iters=1, dct_iters=5)
+    small = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    monkeypatch.setattr(patches, "LARGE_IMAGE", 48 * 48 - 1)
+    large = mh.reconstruct(
+        masked, rank=10, method="patches", generator=0, **opts
+    )
+    assert seen == [2, 1]
+    assert not torch.equal(small, large)
+    smooth = mh.smooth_fill(masked).clamp(0, 1)
+    assert (
+        mh.metrics(img, large, mask=mask)[1]
+        > mh.metrics(img, smooth, mask=mask)[1]
+    )
 
 
 def test_patch_model_drops_directions_below_the_minimum_variance():

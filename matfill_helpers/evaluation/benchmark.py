@@ -683,11 +683,19 @@ def summary_table(cells, *, html=False):
 
 def _job_image(spec):
     """The (3, m, n) image a job names: ``{"mosaic": [h, w]}`` or ``{"photo": name, "size": s}``,
-    optionally cropped to its top-left ``"crop": [h, w]``."""
+    the photo optionally Lanczos-resized to ``"resize": [h, w]`` (a full-size photo as a reader's
+    camera gives it), then optionally cropped to its top-left ``"crop": [h, w]``."""
     if "mosaic" in spec:
         img = photo_mosaic(*spec["mosaic"])
     else:
         img = load_photo(spec["photo"], size=spec.get("size"))
+    if "resize" in spec:
+        from PIL import Image
+
+        h, w = spec["resize"]
+        arr = (img.permute(1, 2, 0) * 255).round().byte().numpy()
+        big = Image.fromarray(arr).resize((w, h), Image.LANCZOS)
+        img = torch.from_numpy(np.asarray(big)).permute(2, 0, 1).float() / 255
     if "crop" in spec:
         h, w = spec["crop"]
         img = img[:, :h, :w].contiguous()
