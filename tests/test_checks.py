@@ -193,6 +193,12 @@ def _rank_plus_one(A, r):
     return (U[:, : r + 1] * S[: r + 1]) @ Vh[: r + 1]
 
 
+def _centred(A, r):
+    mean = A.mean(0, keepdim=True)
+    U, S, Vh = _svd(A - mean)
+    return (U[:, :r] * S[:r]) @ Vh[:r] + mean
+
+
 def _smallest(A, r):
     U, S, Vh = _svd(A)
     return (U[:, -r:] * S[-r:]) @ Vh[-r:]
@@ -217,6 +223,7 @@ WRONG = [
     ),
     ("rank_r_approx", lambda A, r: _rank_plus_one(A, r).T, "transposed"),
     ("rank_r_approx", _smallest, "you kept the 3 smallest singular values"),
+    ("rank_r_approx", _centred, "you subtracted a mean, truncated and"),
     (
         "hide_pixels",
         _mask_per_channel,

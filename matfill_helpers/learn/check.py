@@ -271,6 +271,20 @@ def psnr_from_rmse(fn):
 # ----------------------------------------------------- images as matrices
 
 
+def _centred_truncations(A, r):
+    """Rank-``r`` truncations of ``A`` minus its mean, the mean added back.
+
+    The overall mean, the column means and the row means: what a learner
+    who centres before the SVD (as the chapter's centred example does)
+    returns.
+    """
+    out = []
+    for mean in (A.mean(), A.mean(0, keepdim=True), A.mean(1, keepdim=True)):
+        U, S, Vh = torch.linalg.svd(A - mean, full_matrices=False)
+        out.append((U[:, :r] * S[:r]) @ Vh[:r] + mean)
+    return out
+
+
 def rank_r_approx(fn):
     """Check ``fn(A, r) -> A_r``: the best rank-``r`` approximation of ``A``.
 
@@ -300,6 +314,16 @@ def rank_r_approx(fn):
             rank = int(torch.linalg.matrix_rank(got, atol=1e-4))
             best = (A64 - want).norm().item()
             err = (A64 - got).norm().item()
+            centred = _centred_truncations(A64, r)
+            if any(torch.allclose(got, c, atol=1e-4) for c in centred):
+                raise _Fail(
+                    f"case {case!r}: you subtracted a mean, truncated and "
+                    "added the mean back. The mean is one more rank-one "
+                    f"term, so your matrix has rank {rank}, not {r}, and "
+                    f"is off by {err:.4f} where the best rank-{r} matrix "
+                    f"is off by {best:.4f}. Eckart-Young is about A "
+                    "itself: take the SVD of A, with no centring."
+                )
             if rank != r and rank in (r - 1, r + 1):
                 raise _Fail(
                     f"case {case!r}: your matrix has rank {rank}, "
