@@ -345,6 +345,10 @@ def field_methods(rank):
     methods = {
         "patches": (f"rank {rank}; defaults", rec("patches", rank=rank)),
         "ALS": (f"rank {rank}; defaults", rec("als", rank=rank)),
+        "SoftImpute": (
+            f"rank cap {rank}; defaults (ridge 1)",
+            rec("softimpute", rank=rank),
+        ),
     }
     for name in PEERS:
         methods[name] = ("defaults", rec(name))

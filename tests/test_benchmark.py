@@ -493,3 +493,20 @@ def test_margins_pair_the_book_method_with_the_best_peer_mask_by_mask():
     assert mean == pytest.approx((0.5 + 0.2 + 0.6) / 3)
     assert sd == pytest.approx(statistics.stdev([0.5, 0.2, 0.6]))
     assert clear  # 0.43 > 0.21
+
+
+def test_the_field_runs_the_books_methods_and_every_peer_on_the_same_mask():
+    run = _run_script()
+    methods = run.field_methods(rank=3)
+    assert list(methods) == ["patches", "ALS", "SoftImpute", *run.PEERS]
+    img = mh.load_image("flower", size=24)
+    masked, mask = mh.mask_image(img, 0.5, generator=0)
+    for name, (_, fn) in methods.items():
+        recon = fn(masked.clone(), 0, "cpu")
+        assert recon.shape == img.shape, name
+        assert bool(((recon >= 0) & (recon <= 1)).all()), name
+        # every method beats a blank (all-zero) fill on the missing pixels
+        assert (
+            mh.metrics(img, recon, mask=mask)[1]
+            > mh.metrics(img, torch.zeros_like(img), mask=mask)[1]
+        ), name
