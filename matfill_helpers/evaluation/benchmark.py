@@ -100,8 +100,6 @@ def photo_mosaic(height=2000, width=3000, *, row=500):
     >>> photo_mosaic(300, 700, row=200).shape
     torch.Size([3, 300, 700])
     """
-    from PIL import Image
-
     names = ["china", "astronaut", "coffee", "flower", "chelsea", "rocket"]
     names.append("motorcycle")
     out = torch.empty(3, height, width)
@@ -110,13 +108,20 @@ def photo_mosaic(height=2000, width=3000, *, row=500):
         while left < width:
             img = load_photo(names[k % len(names)])  # (3, h, w)
             w = round(img.shape[2] * row / img.shape[1])
-            arr = (img.permute(1, 2, 0) * 255).round().byte().numpy()
-            small = Image.fromarray(arr).resize((w, row), Image.LANCZOS)
-            tile = torch.from_numpy(np.asarray(small).copy()).permute(2, 0, 1)
+            tile = _lanczos(img, row, w)
             h_, w_ = min(row, height - top), min(w, width - left)
-            out[:, top : top + h_, left : left + w_] = tile[:, :h_, :w_] / 255
+            out[:, top : top + h_, left : left + w_] = tile[:, :h_, :w_]
             left, k = left + w, k + 1
     return out
+
+
+def _lanczos(img, height, width):
+    """``img`` (3, m, n) in [0, 1] Lanczos-resized (8-bit, as PIL does) to (3, height, width)."""
+    from PIL import Image
+
+    arr = (img.permute(1, 2, 0) * 255).round().byte().numpy()
+    out = Image.fromarray(arr).resize((width, height), Image.LANCZOS)
+    return torch.from_numpy(np.asarray(out).copy()).permute(2, 0, 1) / 255
 
 
 def mean_fill(masked_img):
@@ -690,12 +695,7 @@ def _job_image(spec):
     else:
         img = load_photo(spec["photo"], size=spec.get("size"))
     if "resize" in spec:
-        from PIL import Image
-
-        h, w = spec["resize"]
-        arr = (img.permute(1, 2, 0) * 255).round().byte().numpy()
-        big = Image.fromarray(arr).resize((w, h), Image.LANCZOS)
-        img = torch.from_numpy(np.asarray(big)).permute(2, 0, 1).float() / 255
+        img = _lanczos(img, *spec["resize"])
     if "crop" in spec:
         h, w = spec["crop"]
         img = img[:, :h, :w].contiguous()
