@@ -495,7 +495,7 @@ def test_margins_pair_the_book_method_with_the_best_peer_mask_by_mask():
     assert clear  # 0.43 > 0.21
 
 
-def test_the_field_runs_the_books_methods_and_every_peer_on_the_same_mask():
+def test_the_field_runs_the_books_methods_and_every_peer():
     run = _run_script()
     methods = run.field_methods(rank=3)
     assert list(methods) == ["patches", "ALS", "SoftImpute", *run.PEERS]
